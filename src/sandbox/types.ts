@@ -38,3 +38,37 @@ export interface Emulator {
   /** Answers a request, or undefined when no route matches (the server then answers 404). */
   handle(req: SandboxRequest): Promise<SandboxResponse | undefined> | SandboxResponse | undefined;
 }
+
+/** Deterministic fault injection, shared by every emulated host (see faults.ts for the injector). */
+export interface FaultSettings {
+  /** Seed of the pseudo-random generator: the same seed gives the same faults in the same order. */
+  seed: number;
+  /** Added latency per request, in ms. */
+  latencyMs: number;
+  /** Share (0-1) of requests answered 500/502/503/504. */
+  errorRate: number;
+  /** Share (0-1) of requests whose connection is destroyed (half after the body was read and applied). */
+  resetRate: number;
+  /** Every `every` requests, the next `length` answer 429 with Retry-After (0: off). */
+  burst429: { every: number; length: number; retryAfterSec: number };
+  /** Answer every App API request with a quota 429 (no Retry-After). */
+  quota429: boolean;
+  /** Lifetime of IMS access tokens, seconds (real: 86399). */
+  tokenTtlSec: number;
+  /** Share (0-1) of bulk profile batches that stay "stuck". */
+  stuckBatchRate: number;
+  /** Customer.io paging: how the last page says "no more": "" (empty next) or omitted next. */
+  lastPageNext: 'empty' | 'absent';
+  /** Target creates answer 201 (documented) or 200 (what the older SDK spec says). */
+  createStatus: 201 | 200;
+}
+
+export interface EmulatorContext {
+  /** Folder for this emulator's persisted state; undefined keeps state in memory only. */
+  stateDir?: string;
+  /** Current time in ms (injectable for tests). */
+  now: () => number;
+  faults: FaultSettings;
+  /** Seeded PRNG in [0,1), derived from faults.seed. */
+  random: () => number;
+}
