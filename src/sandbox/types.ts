@@ -37,6 +37,67 @@ export interface Emulator {
   readonly hosts: HostName[];
   /** Answers a request, or undefined when no route matches (the server then answers 404). */
   handle(req: SandboxRequest): Promise<SandboxResponse | undefined> | SandboxResponse | undefined;
+  /**
+   * The host's documented error body for a status the server itself produces (injected faults,
+   * unknown routes). Without it the server answers `{"error": detail}`.
+   */
+  errorResponse?(host: HostName, status: number, detail: string): SandboxResponse;
+  /** Replaces the whole state with the seed (called on a fresh state dir and by `sandbox seed`). */
+  applySeed?(seed: SandboxSeed): void;
+  /** Writes pending state to ctx.stateDir; called when the sandbox closes. */
+  close?(): Promise<void>;
+}
+
+/** Builds one emulator; the server calls every factory with the same context shape. */
+export interface EmulatorFactory {
+  /** Short name: the emulator's state folder below the sandbox state dir, and its key in handles. */
+  name: string;
+  create(ctx: EmulatorContext): Emulator;
+}
+
+/** Fake credentials the emulators accept (fixed defaults; tests may start the sandbox with others). */
+export interface SandboxCredentials {
+  customerio: { app_api_key: string; site_id: string; track_api_key: string };
+  adobe_target: { tenant: string; client_code: string; client_id: string; client_secret: string; profile_token: string };
+}
+
+export const SANDBOX_CREDENTIALS: SandboxCredentials = {
+  customerio: { app_api_key: 'sandbox-cio-app-key', site_id: 'sandbox-site', track_api_key: 'sandbox-cio-track-key' },
+  adobe_target: {
+    tenant: 'sandbox',
+    client_code: 'sandbox',
+    client_id: 'sandbox-client-id',
+    client_secret: 'sandbox-client-secret',
+    profile_token: 'sandbox-profile-token',
+  },
+};
+
+/** Initial data of a fresh sandbox, per platform. */
+export interface SandboxSeed {
+  customerio?: CustomerioSeed;
+  /** Owned by the Adobe Target emulator (src/sandbox/adobe-target). */
+  adobe_target?: unknown;
+}
+
+export interface CustomerioSeed {
+  people: Array<{
+    id: string | null;
+    email?: string | null;
+    /** Values are stored as strings, as Customer.io does. */
+    attributes?: Record<string, string | number | boolean>;
+    /** Unix seconds. */
+    created_at?: number;
+  }>;
+  segments: Array<{
+    id: number;
+    name: string;
+    description?: string;
+    type: 'dynamic' | 'manual';
+    tags?: string[] | null;
+    /** Customer ids (the `id` identifier) of the members. */
+    members: string[];
+    used_by?: { campaigns: number[]; sent_newsletters: number[]; draft_newsletters: number[] };
+  }>;
 }
 
 /** Deterministic fault injection, shared by every emulated host (see faults.ts for the injector). */
@@ -71,4 +132,6 @@ export interface EmulatorContext {
   faults: FaultSettings;
   /** Seeded PRNG in [0,1), derived from faults.seed. */
   random: () => number;
+  /** Credentials the emulator accepts (SANDBOX_CREDENTIALS unless the sandbox was started with others). */
+  credentials?: SandboxCredentials;
 }
