@@ -73,6 +73,11 @@ export interface HttpClientOptions {
   onUnauthorized?: () => Promise<boolean>;
   /** Response headers that carry a request id, in order of preference (default x-request-id). */
   requestIdHeaders?: string[];
+  /**
+   * How to read a 429 without Retry-After: true (default) = a daily quota, fail at once with kind
+   * 'quota' (Customer.io documents this); false = a throttle, back off and retry.
+   */
+  quotaWithoutRetryAfter?: boolean;
   /** Sleep function (tests may speed it up). */
   sleep?: (ms: number) => Promise<void>;
   /** Observes every attempt (metrics, bench, debug logs); never receives headers. */
