@@ -1,0 +1,72 @@
+// The state and switches one Customer.io emulator instance works on, shared by its App and Track handlers.
+import type { EmulatorContext } from '../types.js';
+import type { PersistentState } from '../state.js';
+import { PeopleIndex, type CioPerson, type CioSegment, type CioState } from './model.js';
+
+/** Behaviours the references leave uncertain; each can be switched so clients are tested on all. */
+export interface CioVariants {
+  /** Workspace uses email as an identifier (identifiers[] carry email; id_type=email allowed). */
+  emailIdentifier: boolean;
+  /** Track add_customers creates unknown people instead of ignoring them. */
+  autoCreateOnAdd: boolean;
+  /** Time an export takes to turn from pending to done, ms. */
+  exportDelayMs: number;
+  /** App API requests per second per credential. */
+  rateLimitPerSec: number;
+  /** Time a new manual segment stays in state "events" before "finished", ms. */
+  segmentBuildMs: number;
+}
+
+export const DEFAULT_VARIANTS: CioVariants = {
+  emailIdentifier: true,
+  autoCreateOnAdd: false,
+  exportDelayMs: 200,
+  rateLimitPerSec: 10,
+  segmentBuildMs: 1000,
+};
+
+export class CioWorld {
+  index: PeopleIndex;
+
+  constructor(
+    readonly store: PersistentState<CioState>,
+    readonly ctx: EmulatorContext,
+    readonly variants: CioVariants,
+  ) {
+    this.index = new PeopleIndex(store.data.people);
+  }
+
+  get state(): CioState {
+    return this.store.data;
+  }
+
+  replaceState(state: CioState): void {
+    this.store.data = state;
+    this.index = new PeopleIndex(state.people);
+    this.store.markDirty();
+  }
+
+  changed(): void {
+    this.store.markDirty();
+  }
+
+  nowSec(): number {
+    return Math.floor(this.ctx.now() / 1000);
+  }
+
+  findSegment(id: number): CioSegment | undefined {
+    return this.state.segments.find((s) => s.id === id);
+  }
+
+  /** Ids of the segments a person is in. */
+  segmentsOf(person: CioPerson): Set<number> {
+    const out = new Set<number>();
+    for (const s of this.state.segments) if (s.members.includes(person.cio_id)) out.add(s.id);
+    return out;
+  }
+
+  /** The identifiers object of membership/search answers (no email unless the workspace uses it). */
+  identifiersOf(p: CioPerson): Record<string, string | null> {
+    return this.variants.emailIdentifier ? { id: p.id, email: p.email, cio_id: p.cio_id } : { id: p.id, cio_id: p.cio_id };
+  }
+}
