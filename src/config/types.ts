@@ -49,7 +49,8 @@ export interface RawAdobeTargetProvider {
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean';
 
 export interface RawSegment {
-  name: string;
+  /** Required for manual segments; a data-driven segment needs `name` or `id`. */
+  name?: string;
   type: 'data_driven' | 'manual';
   id?: number;
   description?: string;
@@ -122,6 +123,8 @@ export interface Interpolated {
   template: string;
   /** Names of the variables it references (empty for a literal). */
   vars: string[];
+  /** Where it is written in the config (1-based), for messages about missing variables. */
+  at?: { line: number; column: number };
 }
 
 export interface CustomerioProvider {
@@ -175,6 +178,7 @@ export interface FieldDef {
 
 export interface SegmentDef {
   key: string;
+  /** Exact Customer.io name; '' only for a data-driven segment declared by `id` alone. */
   name: string;
   type: 'data_driven' | 'manual';
   id?: number;
@@ -260,7 +264,15 @@ export interface Config {
   version: 1;
   workspace: string;
   /** Where the config came from: relative paths resolve against `dir`. */
-  source: { file: string; dir: string };
+  source: {
+    file: string;
+    dir: string;
+    /**
+     * 1-based position of every node, by dotted YAML path (`activities.homepage_hero.location`),
+     * so later stages (plan, sync) can point at the line that caused a problem.
+     */
+    positions?: Record<string, { line: number; column: number }>;
+  };
   providers: { customerio?: CustomerioProvider; adobe_target?: AdobeTargetProvider };
   identity: { customerio: 'id' | 'email' | 'cio_id'; target: 'thirdPartyId'; hash: 'none' | 'sha256' };
   sync: { max_latency: Duration; size_swing_pct: number };
