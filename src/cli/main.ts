@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { processOutput, type Output } from './io.js';
 import { redact } from '../model/secrets.js';
 import { isAudiencesError } from '../model/errors.js';
+import { register as registerValidate } from './commands/validate.js';
 
 /** A command's action returns the exit code it wants; thrown errors are reported by main. */
 export type CommandResult = number | void;
@@ -48,7 +49,7 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 function registrars(): CommandRegistrar[] {
-  return [];
+  return [registerValidate];
 }
 
 function readVersion(): string {

@@ -96,7 +96,7 @@ function describeError(err: ErrorObject, data: unknown): Finding | undefined {
       return {
         path,
         part: 'key',
-        message: `${capitalize(where)} is missing the required key \`${missing}\`. Add \`${missing}:\`${requiredExample(missing)}.`,
+        message: `${capitalize(where)} is missing the required key \`${missing}\`. Add \`${missing}:${requiredExample(missing)}\`.`,
       };
     }
     case 'type': {
