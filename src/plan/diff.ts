@@ -164,19 +164,21 @@ function checkReference(ref: Resource, have: Resource[]): Change | undefined {
   if (match.attrs.type !== ref.attrs.type) {
     problems.push(`it is a ${String(match.attrs.type)} segment, not data-driven (recreate it as data-driven in the UI)`);
   }
-  if (match.attrs.name !== ref.attrs.name) {
+  // A segment declared by id alone (name '') accepts any name.
+  if (ref.attrs.name !== '' && match.attrs.name !== ref.attrs.name) {
     problems.push(
       `it is named "${String(match.attrs.name)}" in Customer.io (rename it in the UI, or set that name in audiences.yaml)`,
     );
   }
   if (problems.length === 0) return undefined;
   const before = { name: match.attrs.name, type: match.attrs.type } as Attrs;
+  const after = ref.attrs.name === '' ? { ...ref.attrs, name: match.attrs.name } : ref.attrs;
   return {
     ...base,
     id: match.id,
     before,
-    after: ref.attrs,
-    fields: diffAttrs(before, ref.attrs),
+    after,
+    fields: diffAttrs(before, after),
     reason: `Manual action required: ${label}: ${problems.join('; ')}.`,
   };
 }
