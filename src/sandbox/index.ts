@@ -9,6 +9,7 @@ import { startSandboxServer, type RecordedExchange } from './server.js';
 import { buildDefaultSeed, FIXTURE_SEED_SOURCE, readSeedSource, seedSourceFromConfig, type SeedSource } from './seed.js';
 import { readJsonFile, writeJsonFile } from './state.js';
 import { createCustomerioEmulator, type CustomerioEmulator } from './customerio/index.js';
+import { createTargetEmulator, type TargetEmulator } from './adobe-target/index.js';
 import {
   HOST_PREFIX,
   SANDBOX_CREDENTIALS,
@@ -64,7 +65,7 @@ export interface RunningSandbox {
   /** The Customer.io emulator, when mounted. */
   readonly customerio?: CustomerioEmulator;
   /** The Adobe Target emulator, when mounted. */
-  readonly adobeTarget?: Emulator;
+  readonly adobeTarget?: TargetEmulator;
   /** Every exchange so far (when recording). */
   readonly requests: RecordedExchange[];
   /** Stops serving and writes pending state. */
@@ -76,9 +77,18 @@ const MARKER_FILE = 'sandbox.json';
 
 export const CUSTOMERIO_EMULATOR: EmulatorFactory = { name: 'customerio', create: (ctx) => createCustomerioEmulator(ctx) };
 
+export const ADOBE_TARGET_EMULATOR: EmulatorFactory = {
+  name: 'adobe_target',
+  create: (ctx) => {
+    const emulator = createTargetEmulator(ctx);
+    // The Target emulator writes profiles in the background; close waits for them.
+    return Object.assign(emulator, { close: emulator.close ?? (() => emulator.flush()) });
+  },
+};
+
 /** The emulators of every platform that has one. */
 export function defaultEmulators(): EmulatorFactory[] {
-  return [CUSTOMERIO_EMULATOR];
+  return [CUSTOMERIO_EMULATOR, ADOBE_TARGET_EMULATOR];
 }
 
 /** The default state folder of a config: `.audiences/sandbox/` beside it. */
@@ -124,7 +134,7 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Runn
     },
     emulators: server.emulators,
     customerio: server.emulators.customerio as CustomerioEmulator | undefined,
-    adobeTarget: server.emulators.adobe_target,
+    adobeTarget: server.emulators.adobe_target as TargetEmulator | undefined,
     requests: server.requests,
     close: () => server.close(),
   };
