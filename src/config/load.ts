@@ -78,8 +78,8 @@ export function parseConfigText(source: ConfigSource): ParsedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const diagnostics: Diagnostic[] = [];
-  for (const err of doc.errors) diagnostics.push(yamlDiagnostic(source.file, err, 'error'));
-  for (const warn of doc.warnings) diagnostics.push(yamlDiagnostic(source.file, warn, 'warning'));
+  for (const err of doc.errors) diagnostics.push(yamlDiagnostic(source, lineCounter, err, 'error'));
+  for (const warn of doc.warnings) diagnostics.push(yamlDiagnostic(source, lineCounter, warn, 'warning'));
   if (diagnostics.some((d) => d.severity === 'error')) return { doc, lineCounter, data: undefined, diagnostics };
 
   if (doc.contents === null || doc.contents === undefined) {
@@ -111,17 +111,23 @@ export function parseConfigText(source: ConfigSource): ParsedConfig {
   return { doc, lineCounter, data, diagnostics };
 }
 
-function yamlDiagnostic(file: string, err: YAMLError, severity: 'error' | 'warning'): Diagnostic {
-  const pos = err.linePos?.[0];
-  const reason = err.message.replace(/\s+at line \d+, column \d+.*$/s, '').trim();
+function yamlDiagnostic(source: ConfigSource, lineCounter: LineCounter, err: YAMLError, severity: 'error' | 'warning'): Diagnostic {
+  const offset = Math.min(Math.max(0, err.pos?.[0] ?? 0), source.text.length);
+  const { line, col } = lineCounter.linePos(offset);
+  let reason = err.message.replace(/\s+at line \d+, column \d+.*$/s, '').trim().replace(/\.$/, '');
+  if (err.code === 'MULTIPLE_DOCS') reason = 'The file holds more than one YAML document';
+  if (err.code === 'DUPLICATE_KEY') {
+    const key = /^[^:\n]*/.exec(source.text.slice(offset))?.[0].trim() ?? '';
+    if (key && key.length <= 60 && !key.includes('\n')) reason = `Key \`${key}\` appears twice in the same mapping`;
+  }
   return {
     rule: 'yaml',
     severity,
-    message: `${reason}. ${yamlFix(err.code)}`.replace(/\.\. /, '. '),
+    message: `${reason}. ${yamlFix(err.code)}`,
     path: '',
-    file,
-    line: pos?.line ?? 1,
-    column: pos?.col ?? 1,
+    file: source.file,
+    line,
+    column: col,
   };
 }
 

@@ -21,7 +21,8 @@ export const literalSecret: LintRule = {
       if (!values) continue;
       for (const [setting, variable] of Object.entries(settings)) {
         const value = values[setting] as Interpolated | undefined;
-        if (!value || value.vars.length > 0) continue;
+        // A malformed `${…}` is reported by the semantic check, not as a literal.
+        if (!value || value.vars.length > 0 || value.template.includes('${')) continue;
         // Never quote the value: it is a secret.
         findings.push({
           path: ['providers', provider, setting],
