@@ -1,20 +1,15 @@
 // The apply engine: runs a plan's changes through the providers in dependency order, carrying ids created earlier in the run to later changes.
 import { redact } from '../model/secrets.js';
 import type { Change, PlatformName } from '../plan/types.js';
+import type { IdLookup, Provider } from '../providers/types.js';
 import type { ChangeResult } from './result-table.js';
 
-/** Server ids known during an apply, by resource address: read by populate, added by each create/replace. */
-export interface IdRegistry {
-  /** The server id of the object at `address`, or undefined when it does not exist (yet). */
-  idOf(address: string): string | number | undefined;
-}
-
-/** What the engine needs of a provider: perform one change, return the object's id after it. */
-export interface ChangeApplier {
-  apply(change: Change, ids: IdRegistry): Promise<{ id?: string | number } | void>;
-}
+/** What the engine needs of a provider: perform one change (src/providers/types.ts). */
+export type ChangeApplier = Pick<Provider, 'apply'>;
 
 export interface ApplyPlanOptions {
+  /** The config's workspace, handed to providers for markers and thirdPartyIds. */
+  workspace: string;
   /** Changes in flight at once (the HTTP layer paces each platform's own rate limit under this). */
   concurrency?: number;
   /** Called after each change finishes (progress lines). */
@@ -33,11 +28,11 @@ export async function applyPlan(
   changes: readonly Change[],
   appliers: Partial<Record<PlatformName, ChangeApplier>>,
   knownIds: ReadonlyMap<string, string | number>,
-  opts: ApplyPlanOptions = {},
+  opts: ApplyPlanOptions,
 ): Promise<ChangeResult[]> {
   const concurrency = Math.max(1, opts.concurrency ?? DEFAULT_APPLY_CONCURRENCY);
   const ids = new Map(knownIds);
-  const registry: IdRegistry = { idOf: (address) => ids.get(address) };
+  const registry: IdLookup = { idOf: (address) => ids.get(address) };
   // Results by position: one address can carry two changes (a duplicate owned object is deleted
   // while its twin is updated), so addresses alone do not identify a change.
   const results: Array<ChangeResult | undefined> = changes.map(() => undefined);
@@ -68,18 +63,24 @@ export async function applyPlan(
       return;
     }
     try {
-      const out = await applier.apply(c, registry);
+      const out = await applier.apply(c, { workspace: opts.workspace, ids: registry });
+      const durationMs = Math.round(performance.now() - started);
+      if (out.status !== 'succeeded') {
+        finish(i, { address: c.address, action: c.action, status: out.status, message: redact(out.message ?? `${c.action} ${out.status}`), durationMs });
+        return;
+      }
       if (c.action === 'delete') {
         if (ids.get(c.address) === c.id) ids.delete(c.address);
-      } else if (out && out.id !== undefined) ids.set(c.address, out.id);
+      } else if (out.id !== undefined) ids.set(c.address, out.id);
       finish(i, {
         address: c.address,
         action: c.action,
         status: 'succeeded',
-        id: c.action === 'delete' ? undefined : ((out && out.id) ?? c.id),
-        durationMs: Math.round(performance.now() - started),
+        id: c.action === 'delete' ? undefined : (out.id ?? c.id),
+        durationMs,
       });
     } catch (err) {
+      // Providers resolve with status "failed"; a throw is still contained to this one change.
       finish(i, {
         address: c.address,
         action: c.action,

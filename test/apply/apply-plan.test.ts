@@ -14,7 +14,8 @@ function scripted(fail: Set<string> = new Set(), delayMs = 0) {
   let inFlight = 0;
   let maxInFlight = 0;
   const applier: ChangeApplier = {
-    async apply(change, ids) {
+    async apply(change, ctx) {
+      const ids = ctx.ids;
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise((r) => setTimeout(r, delayMs));
@@ -22,8 +23,9 @@ function scripted(fail: Set<string> = new Set(), delayMs = 0) {
       const seen: Record<string, unknown> = {};
       for (const d of change.dependsOn) seen[d] = ids.idOf(d);
       calls.push({ address: change.address, seen });
-      if (fail.has(change.address)) throw new Error(`Adobe Target admin API ${change.action} → 500 failed`);
-      return change.action === 'delete' ? undefined : { id: change.id ?? nextId++ };
+      if (fail.has(change.address)) return { address: change.address, status: 'failed', message: `Adobe Target admin API ${change.action} → 500 failed` };
+      if (change.address.endsWith('.throws')) throw new Error('unexpected throw');
+      return change.action === 'delete' ? { address: change.address, status: 'succeeded' } : { address: change.address, status: 'succeeded', id: change.id ?? nextId++ };
     },
   };
   return { applier, calls, maxInFlight: () => maxInFlight };
@@ -37,7 +39,7 @@ describe('applyPlan', () => {
       buildChange('adobe_target.offer.hero'),
       buildChange('adobe_target.activity.home', { dependsOn: ['adobe_target.audience.vip', 'adobe_target.offer.hero'] }),
     ];
-    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map());
+    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map(), { workspace: 'w' });
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     const act = s.calls.find((c) => c.address === 'adobe_target.activity.home')!;
     expect(Object.values(act.seen).sort()).toEqual([100, 101]);
@@ -47,7 +49,7 @@ describe('applyPlan', () => {
   it('passes ids read by populate for objects the plan does not touch', async () => {
     const s = scripted();
     const changes = [buildChange('adobe_target.activity.home', { action: 'update', id: 7, dependsOn: ['adobe_target.audience.vip'] })];
-    await applyPlan(changes, { adobe_target: s.applier }, new Map([['adobe_target.audience.vip', 55]]));
+    await applyPlan(changes, { adobe_target: s.applier }, new Map([['adobe_target.audience.vip', 55]]), { workspace: 'w' });
     expect(s.calls[0]!.seen).toEqual({ 'adobe_target.audience.vip': 55 });
   });
 
@@ -61,7 +63,7 @@ describe('applyPlan', () => {
       buildChange('adobe_target.activity.third', { dependsOn: ['adobe_target.activity.home'] }),
       buildChange('customerio.segment.data', { action: 'manual', reason: 'Manual action required: rename it in the UI.' }),
     ];
-    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map());
+    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map(), { workspace: 'w' });
     expect(results.map((r) => [r.address, r.status])).toEqual([
       ['adobe_target.audience.vip', 'succeeded'],
       ['adobe_target.offer.hero', 'failed'],
@@ -81,9 +83,11 @@ describe('applyPlan', () => {
     const s = scripted(new Set(), 15);
     const changes = Array.from({ length: 10 }, (_, i) => buildChange(`adobe_target.offer.o${i}`));
     changes.push(buildChange('customerio.segment.m'));
-    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map(), { concurrency: 3 });
+    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map(), { workspace: 'w', concurrency: 3 });
     expect(s.maxInFlight()).toBe(3);
     expect(results.at(-1)).toMatchObject({ status: 'failed', message: 'no provider for customerio is configured' });
+    const thrown = await applyPlan([buildChange('adobe_target.offer.throws')], { adobe_target: s.applier }, new Map(), { workspace: 'w' });
+    expect(thrown[0]).toMatchObject({ status: 'failed', message: 'unexpected throw' });
   });
 
   it('keeps two changes on one address apart (a duplicate deleted while its twin is updated)', async () => {
@@ -92,7 +96,7 @@ describe('applyPlan', () => {
       buildChange('adobe_target.offer.a', { action: 'update', id: 1 }),
       buildChange('adobe_target.offer.a', { action: 'delete', id: 2 }),
     ];
-    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map());
+    const results = await applyPlan(changes, { adobe_target: s.applier }, new Map(), { workspace: 'w' });
     expect(results.map((r) => `${r.action}:${r.status}`)).toEqual(['update:succeeded', 'delete:succeeded']);
   });
 });

@@ -1,0 +1,69 @@
+// Read → plan → apply → re-plan: refreshes both platforms concurrently, diffs against the compiled config, applies, and checks convergence.
+import type { Config } from '../config/types.js';
+import { compileDesired } from '../plan/compile.js';
+import { diffResources } from '../plan/diff.js';
+import type { Change, Plan, PlatformName, Resource } from '../plan/types.js';
+import type { Provider } from '../providers/types.js';
+import { applyPlan, type ApplyPlanOptions } from './apply-plan.js';
+import type { ChangeResult } from './result-table.js';
+
+export type ProviderSet = Partial<Record<PlatformName, Provider>>;
+
+export interface RefreshedPlan {
+  plan: Plan;
+  desired: Resource[];
+  existing: Resource[];
+  platforms: PlatformName[];
+}
+
+/**
+ * Reads every platform at once (each client paces itself within its own rate limit), then diffs.
+ * A read failure fails the whole plan: a partial read must never look like "nothing exists".
+ */
+export async function refreshPlan(config: Config, providers: ProviderSet, platforms: PlatformName[]): Promise<RefreshedPlan> {
+  const desired = compileDesired(config);
+  const noIds = { idOf: () => undefined };
+  const reads = await Promise.all(platforms.map((p) => providers[p]!.populate({ workspace: config.workspace, ids: noIds })));
+  const existing = reads.flat();
+  const plan = diffResources(desired, existing, { platforms });
+  return { plan, desired, existing, platforms };
+}
+
+/** Server ids of the objects this workspace owns, by address: what activities need to reference them. */
+export function knownIdsOf(existing: readonly Resource[]): Map<string, string | number> {
+  const ids = new Map<string, string | number>();
+  for (const r of existing) {
+    if (r.owned && r.id !== undefined && !ids.has(r.address)) ids.set(r.address, r.id);
+  }
+  return ids;
+}
+
+export interface ApplyOutcome {
+  results: ChangeResult[];
+  /** The plan made right after applying. */
+  after: RefreshedPlan;
+  /** Changes (other than manual actions) still planned after the apply: what did not converge. */
+  unconverged: Change[];
+  /** Manual actions still required (never applied by the tool). */
+  manual: Change[];
+}
+
+/** Applies the plan's changes, then plans again to report anything that did not converge. */
+export async function applyAndVerify(
+  config: Config,
+  providers: ProviderSet,
+  refreshed: RefreshedPlan,
+  opts: Omit<ApplyPlanOptions, 'workspace'> = {},
+): Promise<ApplyOutcome> {
+  const results = await applyPlan(refreshed.plan.changes, providers, knownIdsOf(refreshed.existing), {
+    ...opts,
+    workspace: config.workspace,
+  });
+  const after = await refreshPlan(config, providers, refreshed.platforms);
+  return {
+    results,
+    after,
+    unconverged: after.plan.changes.filter((c) => c.action !== 'manual'),
+    manual: after.plan.changes.filter((c) => c.action === 'manual'),
+  };
+}
