@@ -3,7 +3,7 @@
 import { holdoutAttribute } from '../model/attributes.js';
 import { normalizeInstant } from './canonicalize.js';
 import { DERIVED_SEPARATOR, FALLBACK_AUDIENCE } from './compile.js';
-import { PLATFORM_TITLES, addressOf, type Attrs, type JsonValue, type Plan, type PlatformName, type Resource } from './types.js';
+import { PLATFORMS, PLATFORM_TITLES, addressOf, type Attrs, type JsonValue, type Plan, type PlatformName, type Resource } from './types.js';
 
 export type GuardName =
   | 'mass_update'
@@ -214,9 +214,8 @@ function liveActivities(plan: Plan, existing: Resource[], now: number): Refusal[
 
 function emptyRead(plan: Plan, existing: Resource[], opts: GuardOptions): Refusal[] {
   const out: Refusal[] = [];
-  const platforms =
-    opts.readPlatforms ??
-    ([...new Set([...(opts.desired ?? []).map((r) => r.platform), ...plan.changes.map((c) => c.platform)])].sort() as PlatformName[]);
+  const touched = new Set([...(opts.desired ?? []).map((r) => r.platform), ...plan.changes.map((c) => c.platform)]);
+  const platforms = opts.readPlatforms ?? PLATFORMS.filter((p) => touched.has(p));
   for (const p of platforms) {
     if (existing.some((r) => r.platform === p)) continue;
     const managed = opts.desired
