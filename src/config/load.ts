@@ -2,7 +2,7 @@
 // with positions, duplicate-key errors and alias-bomb protection.
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
+import { isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { fileDiagnostic } from './findings.js';
 
@@ -82,7 +82,8 @@ export function parseConfigText(source: ConfigSource): ParsedConfig {
   for (const warn of doc.warnings) diagnostics.push(yamlDiagnostic(source, lineCounter, warn, 'warning'));
   if (diagnostics.some((d) => d.severity === 'error')) return { doc, lineCounter, data: undefined, diagnostics };
 
-  if (doc.contents === null || doc.contents === undefined) {
+  const contents = doc.contents;
+  if (contents === null || contents === undefined || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
     diagnostics.push(
       fileDiagnostic(
         'input',

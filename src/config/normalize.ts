@@ -126,7 +126,8 @@ export async function normalizeConfig(
   const offers: Record<string, OfferDef> = {};
   for (const [key, o] of Object.entries(raw.offers ?? {})) {
     let content = o.content ?? '';
-    if (o.content_file !== undefined) {
+    // With both given, the semantic check reports the conflict; reading the file would add noise.
+    if (o.content_file !== undefined && o.content === undefined) {
       const read = await readOfferContent(o.content_file, opts);
       if ('problem' in read) report('semantic', { path: ['offers', key, 'content_file'], message: read.problem });
       else content = read.text;
