@@ -1,7 +1,7 @@
 // The Adobe Target emulator: IMS, Admin API and edge (Profile + Delivery APIs) behind one Emulator.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Emulator, EmulatorContext, HostName, SandboxRequest, SandboxResponse } from '../types.js';
+import type { Emulator, EmulatorContext, EmulatorFactory, HostName, SandboxRequest, SandboxResponse, SandboxSeed } from '../types.js';
 import { handleAdmin } from './admin.js';
 import {
   createAdminState,
@@ -14,6 +14,7 @@ import {
 } from './admin-state.js';
 import { decide, handleDelivery, type Decision } from './delivery.js';
 import { applyDueUpdates, handleProfileApi, type Batch, type EdgeContext } from './edge.js';
+import { adminError, edgeError, gatewayError } from './http-util.js';
 import { ImsTokens } from './ims.js';
 import { ProfileStore, type ProfileAttribute } from './profile-store.js';
 
@@ -68,6 +69,14 @@ export interface TargetEmulatorState {
   reset(): void;
 }
 
+/** What `applySeed` accepts under `seed.adobe_target`: objects created as if through the API. */
+export interface TargetSeed {
+  audiences?: Array<{ id?: number; name: string; description?: string; targetRule?: Record<string, unknown>; audienceRule?: StoredAudience['audienceRule']; workspace?: string }>;
+  offers?: Array<{ name: string; content: unknown; type?: 'content' | 'json'; workspace?: string }>;
+  activities?: Array<{ type: 'ab' | 'xt'; body: Record<string, unknown> & { name: string } }>;
+  profiles?: Array<{ thirdPartyId: string; attributes: Record<string, string> }>;
+}
+
 export type TargetEmulator = Emulator & {
   readonly state: TargetEmulatorState;
   /** Waits until everything is on disk (profiles are written in the background). */
@@ -75,6 +84,9 @@ export type TargetEmulator = Emulator & {
 };
 
 const HOSTS: HostName[] = ['target-ims', 'target-admin', 'target-edge'];
+
+/** The factory the sandbox server mounts (state folder `<stateDir>/adobe_target`). */
+export const TARGET_EMULATOR: EmulatorFactory = { name: 'adobe_target', create: (ctx) => createTargetEmulator(ctx) };
 
 export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulatorOptions = {}): TargetEmulator {
   const dir = ctx.stateDir;
@@ -93,6 +105,9 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     for (const b of saved.batches) batches.set(b.batchId, b);
   }
   let requireProfileAuth = options.requireProfileAuth ?? false;
+  const sandboxCreds = ctx.credentials?.adobe_target;
+  // The sandbox's fixed profile token is the current one until someone regenerates it.
+  if (sandboxCreds?.profile_token && !admin.profileToken) admin.profileToken = { accessToken: sandboxCreds.profile_token, createdAt: ctx.now() };
 
   const saveAdmin = () => {
     if (adminFile) saveAdminState(adminFile, admin);
@@ -121,7 +136,9 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     });
   };
 
-  const ims = new ImsTokens({ credentials: options.credentials, now: ctx.now, ttlSec: () => ctx.faults.tokenTtlSec });
+  const imsCredentials =
+    options.credentials ?? (sandboxCreds ? { clientId: sandboxCreds.client_id, clientSecret: sandboxCreds.client_secret } : undefined);
+  const ims = new ImsTokens({ credentials: imsCredentials, now: ctx.now, ttlSec: () => ctx.faults.tokenTtlSec });
   const adminCtx = {
     get state() {
       return admin;
@@ -239,7 +256,9 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     revokeTokens: () => ims.revokeAll(),
     applyDueUpdates: () => applyDueUpdates(edgeCtx),
     reset: () => {
+      const token = admin.profileToken;
       admin = createAdminState();
+      admin.profileToken = token;
       profiles.clear();
       batches.clear();
       pendingSingles.length = 0;
@@ -260,6 +279,27 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     async flush() {
       saveProfiles();
       await profileWrite;
+    },
+    async close() {
+      saveProfiles();
+      await profileWrite;
+    },
+    applySeed(seed: SandboxSeed) {
+      state.reset();
+      const t = (seed.adobe_target ?? {}) as TargetSeed;
+      for (const a of t.audiences ?? []) state.seedAudience(a);
+      for (const o of t.offers ?? []) state.seedOffer(o);
+      for (const a of t.activities ?? []) state.seedActivity(a.type, a.body);
+      for (const p of t.profiles ?? []) profiles.update(p.thirdPartyId, Object.entries(p.attributes), ctx.now(), true);
+      if (t.profiles?.length) saveProfiles();
+    },
+    errorResponse(host, status, detail) {
+      // Each host's documented error shape for faults the server injects and routes nobody serves.
+      if (host === 'target-admin') {
+        return status === 429 ? gatewayError(429, '429050', 'Too many requests') : adminError(status, status === 404 ? 'NotFound' : 'Server.Error', detail, ctx.now());
+      }
+      if (host === 'target-ims') return { status, headers: { 'content-type': 'application/json' }, body: { error: status === 429 ? 'too_many_requests' : 'server_error', error_description: detail } };
+      return edgeError(status, detail);
     },
   };
 }
