@@ -47,6 +47,15 @@ export function diffResources(desired: Resource[], existing: Resource[], opts: D
   }
   const claimed = new Set<Resource>();
 
+  const managedAddresses = new Set(want.filter((w) => w.managed).map((w) => w.address));
+  const unownedByName = new Map<string, Resource[]>();
+  for (const u of unowned) {
+    const k = `${u.platform}.${u.kind}\0${String(u.attrs.name)}`;
+    unownedByName.set(k, [...(unownedByName.get(k) ?? []), u]);
+  }
+
+  // Match each managed desired object to an owned existing one: by key, else by a previous key.
+  const matches: Array<{ r: Resource; match?: Resource; renamedFrom?: string }> = [];
   for (const r of want.filter((x) => x.managed)) {
     let match = owned.get(r.address);
     if (match && claimed.has(match)) match = undefined;
@@ -54,31 +63,38 @@ export function diffResources(desired: Resource[], existing: Resource[], opts: D
     if (!match) {
       for (const pk of r.previousKeys ?? []) {
         const old = owned.get(addressOf(r.platform, r.kind, pk));
-        if (old && !claimed.has(old) && !want.some((w) => w.managed && w.address === old.address)) {
+        if (old && !claimed.has(old) && !managedAddresses.has(old.address)) {
           match = old;
           renamedFrom = pk;
           break;
         }
       }
     }
+    if (match) claimed.add(match);
+    matches.push({ r, match, renamedFrom });
+  }
+
+  // Renamed audiences and offers keep their id, so activities that use them compare by the new key.
+  const renamed = new Map<string, string>();
+  for (const m of matches) if (m.match && m.renamedFrom !== undefined) renamed.set(m.match.address, m.r.key);
+
+  for (const { r, match, renamedFrom } of matches) {
     if (!match) {
       changes.push(createChange(r));
-      for (const u of unowned) {
-        if (u.platform === r.platform && u.kind === r.kind && u.attrs.name === r.attrs.name && r.attrs.name) {
-          warnings.push({
-            code: 'name_collision',
-            address: r.address,
-            message:
-              `${describe(u)} is named "${String(r.attrs.name)}" like ${r.address} but is not managed by this ` +
-              `workspace${u.meta.owner ? ` (owned by workspace "${String(u.meta.owner)}")` : ''}; it is left alone. ` +
-              `Rename one of them, or adopt it with \`audiences import\`.`,
-          });
-        }
+      for (const u of unownedByName.get(`${r.platform}.${r.kind}\0${String(r.attrs.name)}`) ?? []) {
+        if (!r.attrs.name) continue;
+        warnings.push({
+          code: 'name_collision',
+          address: r.address,
+          message:
+            `${describe(u)} is named "${String(r.attrs.name)}" like ${r.address} but is not managed by this ` +
+            `workspace${u.meta.owner ? ` (owned by workspace "${String(u.meta.owner)}")` : ''}; it is left alone. ` +
+            `Rename one of them, or adopt it with \`audiences import\`.`,
+        });
       }
       continue;
     }
-    claimed.add(match);
-    const c = updateChange(match, r, renamedFrom);
+    const c = updateChange(renamed.size > 0 ? followRenames(match, renamed) : match, r, renamedFrom);
     if (c) changes.push(c);
   }
 
@@ -181,6 +197,19 @@ function checkReference(ref: Resource, have: Resource[]): Change | undefined {
     fields: diffAttrs(before, after),
     reason: `Manual action required: ${label}: ${problems.join('; ')}.`,
   };
+}
+
+/** An existing activity with audience/offer keys renamed in this plan replaced by their new keys. */
+function followRenames(r: Resource, renamed: Map<string, string>): Resource {
+  if (r.kind !== 'activity' || !Array.isArray(r.attrs.experiences)) return r;
+  const rename = (kind: 'audience' | 'offer', key: JsonValue) =>
+    key == null ? key : String(key).split(',').map((k) => renamed.get(addressOf(r.platform, kind, k)) ?? k).join(',');
+  const experiences = (r.attrs.experiences as Attrs[]).map((e) => ({
+    ...e,
+    audience: rename('audience', e.audience),
+    offer: rename('offer', e.offer),
+  }));
+  return { ...r, attrs: { ...r.attrs, experiences } };
 }
 
 function createChange(r: Resource): Change {

@@ -174,7 +174,8 @@ describe('diffResources', () => {
     expect(p.changes[0]).toMatchObject({ previousKey: 'vip', id: ids.aud, fields: [{ path: 'key', before: 'vip', after: 'vips' }] });
     expect(p.changes[1]).toMatchObject({ previousKey: 'hero', id: ids.off });
     expect(p.changes[2].id).toBe(ids.act);
-    expect(p.changes[2].fields.map((f) => f.path)).toEqual(['key', 'experiences[0].audience', 'experiences[0].offer']);
+    // The renamed audience and offer keep their ids, so the activity only changes its own key.
+    expect(p.changes[2].fields.map((f) => f.path)).toEqual(['key']);
     fake.apply(p);
     expect(plan(after, fake).changes).toEqual([]);
     expect([...fake.audiences.keys()]).toEqual([ids.aud]);
