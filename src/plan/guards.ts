@@ -141,13 +141,13 @@ function liveActivities(plan: Plan, existing: Resource[], now: number): Refusal[
   );
   const live = existing.filter((r) => r.platform === 'adobe_target' && r.kind === 'activity' && isLive(r, now));
 
+  const deletes = plan.changes.filter((c) => c.action === 'delete' && (c.kind === 'audience' || c.kind === 'offer'));
   for (const act of live) {
     const change = changeOf.get(act.address);
     const refsAfter = change ? (change.after ? activityRefs(change.after) : []) : (act.refs ?? []);
 
     // Deleting an audience or offer this live activity still uses after the plan.
-    for (const c of plan.changes) {
-      if (c.action !== 'delete' || (c.kind !== 'audience' && c.kind !== 'offer')) continue;
+    for (const c of deletes) {
       if (!(act.refs ?? []).includes(c.address) || !refsAfter.includes(c.address)) continue;
       out.push({
         guard: 'live_dependency',

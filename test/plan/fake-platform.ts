@@ -112,8 +112,8 @@ export class FakePlatforms {
       if (!r) return;
     }
     const body = toTargetActivityBody(r, this.workspace, {
-      audienceId: (key) => this.findId(this.audiences, (a) => parseMarker(a.description)?.key === key),
-      offerId: (key) => this.findId(this.offers, (o) => parseMarker(o.content)?.key === key),
+      audienceId: (key) => this.lookup('audience', key),
+      offerId: (key) => this.lookup('offer', key),
     });
     const nid = c.action === 'update' && id !== undefined ? id : this.id();
     this.activities.set(nid, {
@@ -129,8 +129,19 @@ export class FakePlatforms {
     });
   }
 
-  private findId<T extends { id?: number }>(m: Map<number, T>, pred: (x: T) => boolean): number | undefined {
-    for (const [id, x] of m) if (pred(x)) return id;
-    return undefined;
+  /** Id of the audience/offer carrying `key` in its marker (index rebuilt when stale). */
+  private lookup(kind: 'audience' | 'offer', key: string): number | undefined {
+    const store = kind === 'audience' ? this.audiences : this.offers;
+    const text = (x: TargetAudience & TargetContentOffer) => (kind === 'audience' ? x.description : x.content);
+    const cached = this.index[kind].get(key);
+    if (cached !== undefined && store.has(cached) && parseMarker(text(store.get(cached)!))?.key === key) return cached;
+    this.index[kind] = new Map();
+    for (const [id, x] of store) {
+      const k = parseMarker(text(x))?.key;
+      if (k !== undefined && !this.index[kind].has(k)) this.index[kind].set(k, id);
+    }
+    return this.index[kind].get(key);
   }
+
+  private index = { audience: new Map<string, number>(), offer: new Map<string, number>() };
 }
