@@ -6,6 +6,9 @@ import { processOutput, type Output } from './io.js';
 import { redact } from '../model/secrets.js';
 import { isAudiencesError } from '../model/errors.js';
 import { register as registerValidate } from './commands/validate.js';
+import { register as registerPlan } from './commands/plan.js';
+import { register as registerApply } from './commands/apply.js';
+import { register as registerDrift } from './commands/drift.js';
 
 /** A command's action returns the exit code it wants; thrown errors are reported by main. */
 export type CommandResult = number | void;
@@ -49,7 +52,7 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 function registrars(): CommandRegistrar[] {
-  return [registerValidate];
+  return [registerValidate, registerPlan, registerApply, registerDrift];
 }
 
 function readVersion(): string {

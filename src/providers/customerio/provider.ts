@@ -1,5 +1,4 @@
 // The Customer.io provider: populate reads every segment (and the sizes of the ones the config names); apply creates, deletes and replaces manual segments.
-import { parseMarker } from '../../plan/marker.js';
 import type { Change, Resource, ResourceKind } from '../../plan/types.js';
 import type { ApplyResult, Provider, ProviderContext } from '../types.js';
 import type { CustomerioClient } from './client.js';
@@ -82,7 +81,11 @@ export class CustomerioProvider implements Provider {
     }
   }
 
-  /** Creates the manual segment, or adopts one that already carries our marker (an interrupted earlier apply). */
+  /**
+   * Creates the manual segment. The plan was read just before this apply, so one carrying our marker
+   * for this key would have been planned as kept; an ambiguous create is resolved by the client's
+   * lookup by name, so a retry never makes a duplicate.
+   */
   private async create(change: Change, ctx: ProviderContext): Promise<number> {
     const resource: Resource = {
       platform: 'customerio',
@@ -95,11 +98,6 @@ export class CustomerioProvider implements Provider {
       meta: {},
     };
     const body = toCioSegmentBody(resource, ctx.workspace).segment;
-    const existing = (await this.opts.client.findSegmentsByName(body.name)).find((s) => {
-      const m = parseMarker(s.description);
-      return s.type === 'manual' && m?.workspace === ctx.workspace && m.key === change.key && s.id !== Number(change.id);
-    });
-    if (existing) return existing.id;
     return (await this.opts.client.createManualSegment(body)).id;
   }
 

@@ -1,0 +1,128 @@
+// `audiences apply`: plans afresh, refuses stale plans and guarded changes, asks (or needs --auto-approve / a plan file), applies, and re-plans to confirm convergence.
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { AudiencesError, GuardError, UsageError } from '../../model/errors.js';
+import type { CommandContext, CommandRegistrar } from '../main.js';
+import type { CommandDeps } from './plan.js';
+
+export interface ApplyFlags {
+  config?: string;
+  sandbox?: boolean;
+  autoApprove?: boolean;
+  checksum?: string;
+  force?: boolean;
+}
+
+export interface ApplyDeps extends CommandDeps {
+  /** Whether a person can answer the prompt (default: stdin and stdout are terminals). */
+  interactive?: boolean;
+  /** Asks the question and returns the answer (default: a line from stdin). */
+  prompt?: (question: string) => Promise<string>;
+  /** Changes in flight at once. */
+  concurrency?: number;
+}
+
+export const register: CommandRegistrar = (program: Command, ctx: CommandContext) => {
+  program
+    .command('apply')
+    .description('Apply audiences.yaml to Customer.io and Adobe Target (or exactly a saved plan)')
+    .argument('[planfile]', 'a plan saved by `audiences plan --out FILE`; applied only if a fresh plan still matches it')
+    .option('-c, --config <file>', 'config file', 'audiences.yaml')
+    .option('--sandbox', 'run against an in-process sandbox instead of the real platforms')
+    .option('--auto-approve', 'do not ask for confirmation')
+    .option('--checksum <sha>', 'apply only if the fresh plan has this checksum (from `audiences plan`)')
+    .option('--force', 'override the safety guards (mass changes, destructive replaces, live activities, empty reads)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 applied (or nothing to do), 1 error, refusal, cancelled, a failed change, or changes that did not converge.',
+    )
+    .action(async (planfile: string | undefined, flags: ApplyFlags) => {
+      ctx.exitCode = await runApply(planfile, flags, ctx);
+    });
+};
+
+export async function runApply(planfile: string | undefined, flags: ApplyFlags, ctx: CommandContext, deps: ApplyDeps = {}): Promise<number> {
+  const interactive = deps.interactive ?? (Boolean(process.stdin.isTTY) && ctx.output.isTTY);
+  const needsConfirmation = !flags.autoApprove && planfile === undefined;
+  if (needsConfirmation && !interactive) {
+    throw new UsageError('apply needs a confirmation, and there is no terminal to ask on', {
+      hint: 'Pass --auto-approve, or apply a reviewed plan file: `audiences plan --out plan.json` then `audiences apply plan.json`.',
+    });
+  }
+
+  const out = ctx.output;
+  const { withSession } = await import('../session.js');
+  const { refreshPlan, applyAndVerify } = await import('../../apply/refresh-plan.js');
+  const { assertPlanFresh, hashConfig, readPlanFile } = await import('../../apply/plan-file.js');
+  const { checkGuards } = await import('../../plan/guards.js');
+  const { renderPlanHuman } = await import('../../render/plan-human.js');
+  const { renderResultTable, countResults } = await import('../../apply/result-table.js');
+
+  // Read the saved plan before touching any platform, so a wrong path fails fast.
+  const saved = planfile !== undefined ? await readPlanFile(planfile) : undefined;
+
+  return withSession({ configFile: flags.config, sandbox: flags.sandbox, ...deps }, async (session) => {
+    const refreshed = await refreshPlan(session.config, session.providers, session.platforms);
+    const { plan } = refreshed;
+    const fresh = { checksum: plan.checksum, configHash: hashConfig(session.config) };
+    if (saved) assertPlanFresh({ checksum: saved.checksum, configHash: saved.config_hash, source: planfile! }, fresh);
+    if (flags.checksum !== undefined) assertPlanFresh({ checksum: flags.checksum, source: '--checksum' }, fresh);
+
+    out.out(renderPlanHuman(plan, { color: out.color }));
+    const actionable = plan.changes.filter((c) => c.action !== 'manual');
+    if (actionable.length === 0) {
+      out.out(plan.changes.length === 0 ? '\nNothing to apply.\n' : `\nNothing to apply: ${plan.changes.length} manual action(s) above need a person.\n`);
+      return 0;
+    }
+
+    const guards = checkGuards(plan, refreshed.existing, {
+      force: Boolean(flags.force),
+      desired: refreshed.desired,
+      readPlatforms: refreshed.platforms,
+    });
+    if (!guards.ok) {
+      out.err('\n');
+      for (const r of guards.refusals) out.err(`Refused (${r.guard}): ${r.message}\n  ${r.hint}\n`);
+      throw new GuardError(`apply refused by ${guards.refusals.length} safety guard${guards.refusals.length === 1 ? '' : 's'}; nothing was applied`, {
+        hint: 'Change audiences.yaml, or review the plan and run apply again with --force.',
+      });
+    }
+    for (const r of guards.overridden) out.err(`Warning: --force overrides ${r.guard}: ${r.message}\n`);
+
+    if (needsConfirmation) {
+      const ask = deps.prompt ?? promptLine;
+      const answer = await ask('\nDo you want to apply these changes? Only "yes" is accepted: ');
+      if (answer.trim() !== 'yes') throw new AudiencesError('apply cancelled; nothing was applied');
+    }
+
+    out.err(`\nApplying ${actionable.length} change${actionable.length === 1 ? '' : 's'}…\n`);
+    const outcome = await applyAndVerify(session.config, session.providers, refreshed, {
+      concurrency: deps.concurrency,
+      onResult: (r) => out.err(`  ${r.status === 'succeeded' ? 'done' : r.status}: ${r.action} ${r.address}\n`),
+    });
+    out.out(`\n${renderResultTable(outcome.results)}`);
+
+    const counts = countResults(outcome.results.filter((r) => r.action !== 'manual'));
+    if (outcome.unconverged.length === 0) {
+      out.out('Re-plan: no changes left; the platforms match audiences.yaml.\n');
+    } else {
+      out.out(`Re-plan: ${outcome.unconverged.length} change${outcome.unconverged.length === 1 ? '' : 's'} did not converge:\n`);
+      for (const c of outcome.unconverged) {
+        const fields = c.fields.map((f) => f.path).join(', ');
+        out.out(`  ${c.action} ${c.address}${fields ? ` (${fields})` : ''}\n`);
+      }
+      out.out(counts.failed > 0 ? 'Fix the failures above and run apply again: completed changes are kept.\n' : 'Run `audiences plan` to see them.\n');
+    }
+    if (outcome.manual.length > 0) out.out(`${outcome.manual.length} manual action(s) remain; see \`audiences plan\`.\n`);
+    return counts.failed > 0 || counts.skipped > 0 || outcome.unconverged.length > 0 ? 1 : 0;
+  });
+}
+
+async function promptLine(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
