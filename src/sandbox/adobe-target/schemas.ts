@@ -25,7 +25,7 @@ let deliveryRequest: ValidateFunction | undefined;
  * object schemas allow; so every schema that declares `properties` is closed before compiling.
  * Opaque schemas (TargetRule, SegmentRule: `{type: object}` only) stay open, as Target types them.
  */
-function closeObjects(node: unknown): unknown {
+export function closeObjects(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(closeObjects);
   if (!node || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
@@ -67,11 +67,12 @@ export function checkAdminBody(schemaName: string, body: unknown): SchemaProblem
 }
 
 /**
- * The bundled delivery-api.json has two errors against its own source (adobe/target-nodejs-sdk
- * openapi YAML) and every documented request: mbox requests "require" a property `mbox` that is
- * declared nowhere (the name travels in `name`), and parameter maps declare object values where
- * Parameters.yaml says `additionalProperties: {type: string}`. Both are corrected before compiling,
- * here and in the contract tests; nothing else is changed.
+ * The bundled delivery-api.json contradicts its own text and every documented exchange in three
+ * places: mbox requests "require" a property `mbox` that is declared nowhere (the name travels in
+ * `name`); parameter maps declare object values where the SDK's Parameters.yaml says
+ * `additionalProperties: {type: string}`; and responseTokens declare object values while their
+ * description (and Adobe's samples) say "usually a string, … a list of string". These are corrected
+ * before compiling, here and in the contract tests; nothing else is changed.
  */
 export function correctDeliverySpec(spec: unknown): unknown {
   const fix = (node: unknown): unknown => {
@@ -85,6 +86,9 @@ export function correctDeliverySpec(spec: unknown): unknown {
     const ap = out.additionalProperties as { properties?: Record<string, unknown> } | undefined;
     if (ap && typeof ap === 'object' && ap.properties?.parameterName && ap.properties?.parameterValue) {
       out.additionalProperties = { type: 'string' };
+    }
+    if (ap && typeof ap === 'object' && ap.properties?.responseTokenName && ap.properties?.responseTokenValue) {
+      out.additionalProperties = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
     }
     return out;
   };
