@@ -9,6 +9,7 @@ import { register as registerValidate } from './commands/validate.js';
 import { register as registerPlan } from './commands/plan.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerDrift } from './commands/drift.js';
+import { register as registerSandbox } from './commands/sandbox.js';
 
 /** A command's action returns the exit code it wants; thrown errors are reported by main. */
 export type CommandResult = number | void;
@@ -52,7 +53,7 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 function registrars(): CommandRegistrar[] {
-  return [registerValidate, registerPlan, registerApply, registerDrift];
+  return [registerValidate, registerPlan, registerApply, registerDrift, registerSandbox];
 }
 
 function readVersion(): string {

@@ -1,5 +1,6 @@
 // Deterministic fault injection for the sandbox server: a seeded PRNG decides, per request, whether
 // to add latency, answer 5xx or 429, or drop the connection before or after applying the request.
+import { UsageError } from '../model/errors.js';
 import type { FaultSettings, HostName } from './types.js';
 
 export const DEFAULT_FAULTS: FaultSettings = {
@@ -68,7 +69,7 @@ function checkFaults(f: FaultSettings): void {
   if (f.createStatus !== 200 && f.createStatus !== 201) problems.push('createStatus must be 200 or 201');
   if (!(f.tokenTtlSec > 0)) problems.push('tokenTtlSec must be > 0');
   if (!Number.isFinite(f.seed)) problems.push('seed must be a number');
-  if (problems.length > 0) throw new RangeError(`Invalid sandbox fault settings: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new UsageError(`Invalid sandbox fault settings: ${problems.join('; ')}.`);
 }
 
 /**

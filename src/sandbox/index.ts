@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ResolvedAdobeTarget, ResolvedCustomerio } from '../config/types.js';
 import { DEFAULT_FAULTS, mergeFaults } from './faults.js';
 import { startSandboxServer, type RecordedExchange } from './server.js';
-import { buildDefaultSeed, FIXTURE_SEED_SOURCE, readSeedSource, seedSourceFromConfig, type SeedSource } from './seed.js';
+import { buildDefaultSeed, FIXTURE_SEED_SOURCE, seedSourceFromConfig, type SeedSource } from './seed.js';
 import { readJsonFile, writeJsonFile } from './state.js';
 import { createCustomerioEmulator, type CustomerioEmulator } from './customerio/index.js';
 import { createTargetEmulator, type TargetEmulator } from './adobe-target/index.js';
@@ -207,8 +207,11 @@ async function resolveSeed(seed: SandboxSeed | 'default' | 'none', config: strin
   if (seed === 'none') return {};
   if (seed !== 'default') return seed;
   let source: SeedSource = FIXTURE_SEED_SOURCE;
-  if (typeof config === 'string') source = await readSeedSource(config);
-  else if (config) source = seedSourceFromConfig(config);
+  if (typeof config === 'string') {
+    // The config layer validates the file first, so a broken config is reported, not half-seeded.
+    const { loadConfig } = await import('../config/index.js');
+    source = seedSourceFromConfig((await loadConfig(config)).config as unknown as Record<string, unknown>);
+  } else if (config) source = seedSourceFromConfig(config);
   return buildDefaultSeed(source);
 }
 
