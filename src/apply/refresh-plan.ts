@@ -1,11 +1,9 @@
-// Read → plan → apply → re-plan: refreshes both platforms concurrently, diffs against the compiled config, applies, and checks convergence.
+// Read → plan: refreshes both platforms concurrently and diffs them against the compiled config; the ids apply needs.
 import type { Config } from '../config/types.js';
 import { compileDesired } from '../plan/compile.js';
 import { diffResources } from '../plan/diff.js';
-import type { Change, Plan, PlatformName, Resource } from '../plan/types.js';
+import type { Plan, PlatformName, Resource } from '../plan/types.js';
 import type { Provider } from '../providers/types.js';
-import { applyPlan, type ApplyPlanOptions } from './apply-plan.js';
-import type { ChangeResult } from './result-table.js';
 
 export type ProviderSet = Partial<Record<PlatformName, Provider>>;
 
@@ -36,34 +34,4 @@ export function knownIdsOf(existing: readonly Resource[]): Map<string, string | 
     if (r.owned && r.id !== undefined && !ids.has(r.address)) ids.set(r.address, r.id);
   }
   return ids;
-}
-
-export interface ApplyOutcome {
-  results: ChangeResult[];
-  /** The plan made right after applying. */
-  after: RefreshedPlan;
-  /** Changes (other than manual actions) still planned after the apply: what did not converge. */
-  unconverged: Change[];
-  /** Manual actions still required (never applied by the tool). */
-  manual: Change[];
-}
-
-/** Applies the plan's changes, then plans again to report anything that did not converge. */
-export async function applyAndVerify(
-  config: Config,
-  providers: ProviderSet,
-  refreshed: RefreshedPlan,
-  opts: Omit<ApplyPlanOptions, 'workspace'> = {},
-): Promise<ApplyOutcome> {
-  const results = await applyPlan(refreshed.plan.changes, providers, knownIdsOf(refreshed.existing), {
-    ...opts,
-    workspace: config.workspace,
-  });
-  const after = await refreshPlan(config, providers, refreshed.platforms);
-  return {
-    results,
-    after,
-    unconverged: after.plan.changes.filter((c) => c.action !== 'manual'),
-    manual: after.plan.changes.filter((c) => c.action === 'manual'),
-  };
 }

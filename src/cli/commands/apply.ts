@@ -52,7 +52,8 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
 
   const out = ctx.output;
   const { withSession } = await import('../session.js');
-  const { refreshPlan, applyAndVerify } = await import('../../apply/refresh-plan.js');
+  const { refreshPlan, knownIdsOf } = await import('../../apply/refresh-plan.js');
+  const { applyPlan } = await import('../../apply/apply-plan.js');
   const { assertPlanFresh, hashConfig, readPlanFile } = await import('../../apply/plan-file.js');
   const { checkGuards } = await import('../../plan/guards.js');
   const { renderPlanHuman } = await import('../../render/plan-human.js');
@@ -96,25 +97,36 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
     }
 
     out.err(`\nApplying ${actionable.length} change${actionable.length === 1 ? '' : 's'}…\n`);
-    const outcome = await applyAndVerify(session.config, session.providers, refreshed, {
+    const results = await applyPlan(plan.changes, session.providers, knownIdsOf(refreshed.existing), {
+      workspace: session.config.workspace,
       concurrency: deps.concurrency,
       onResult: (r) => out.err(`  ${r.status === 'succeeded' ? 'done' : r.status}: ${r.action} ${r.address}\n`),
     });
-    out.out(`\n${renderResultTable(outcome.results)}`);
+    // The table first: whatever happens next, the user sees what was done.
+    out.out(`\n${renderResultTable(results)}`);
+    const counts = countResults(results.filter((r) => r.action !== 'manual'));
 
-    const counts = countResults(outcome.results.filter((r) => r.action !== 'manual'));
-    if (outcome.unconverged.length === 0) {
+    let after;
+    try {
+      after = await refreshPlan(session.config, session.providers, session.platforms);
+    } catch (err) {
+      out.out(`Re-plan failed, so convergence is unknown: ${err instanceof Error ? err.message : String(err)}\nRun \`audiences plan\` to see what is left.\n`);
+      return 1;
+    }
+    const unconverged = after.plan.changes.filter((c) => c.action !== 'manual');
+    const manual = after.plan.changes.filter((c) => c.action === 'manual');
+    if (unconverged.length === 0) {
       out.out('Re-plan: no changes left; the platforms match audiences.yaml.\n');
     } else {
-      out.out(`Re-plan: ${outcome.unconverged.length} change${outcome.unconverged.length === 1 ? '' : 's'} did not converge:\n`);
-      for (const c of outcome.unconverged) {
+      out.out(`Re-plan: ${unconverged.length} change${unconverged.length === 1 ? '' : 's'} did not converge:\n`);
+      for (const c of unconverged) {
         const fields = c.fields.map((f) => f.path).join(', ');
         out.out(`  ${c.action} ${c.address}${fields ? ` (${fields})` : ''}\n`);
       }
       out.out(counts.failed > 0 ? 'Fix the failures above and run apply again: completed changes are kept.\n' : 'Run `audiences plan` to see them.\n');
     }
-    if (outcome.manual.length > 0) out.out(`${outcome.manual.length} manual action(s) remain; see \`audiences plan\`.\n`);
-    return counts.failed > 0 || counts.skipped > 0 || outcome.unconverged.length > 0 ? 1 : 0;
+    if (manual.length > 0) out.out(`${manual.length} manual action(s) remain; see \`audiences plan\`.\n`);
+    return counts.failed > 0 || counts.skipped > 0 || unconverged.length > 0 ? 1 : 0;
   });
 }
 
