@@ -2,9 +2,11 @@
 // batches or exports, Track identify for the holdout write-back, and Bulk Profile Update v2.
 import type { Config, SegmentDef } from '../config/types.js';
 import { ConfigError } from '../model/errors.js';
+import type { AdobeTargetClient } from '../providers/adobe-target/client.js';
 import type { CustomerioClient } from '../providers/customerio/client.js';
 import type { PersonIdentifiers } from './identity.js';
-import type { MembershipSource, PersonAttributes, TraitSource, WritebackSink } from './sources.js';
+import type { BatchStatusResult, MembershipSource, PersonAttributes, ProfileSink, TraitSource, WritebackSink } from './sources.js';
+import type { Delivered, VerifyMembership, VerifyTarget } from './verify.js';
 
 /** Members handed to the store per call (a page of membership can hold up to 30,000). */
 const PAGE = 5000;
@@ -80,6 +82,64 @@ export function customerioSources(
       // Track identifies by id; an email or a cio_id (prefixed cio_) addresses the same person.
       const identifier = idType === 'cio_id' ? `cio_${key}` : key;
       await client.identify(identifier, attributes);
+    },
+  };
+}
+
+/** Target's Bulk Profile Update v2 as the sync's profile sink. */
+export function targetProfileSink(client: Pick<AdobeTargetClient, 'uploadProfileBatch' | 'getBatchStatus'>): ProfileSink {
+  return {
+    async upload(body: Buffer) {
+      // Batch files are ASCII (every cell URL-encoded), so latin1 is a lossless, copy-cheap decode.
+      const res = await client.uploadProfileBatch(body.toString('latin1'));
+      return { batchId: res.batchId, statusUrl: res.statusUrl };
+    },
+    async status(batch): Promise<BatchStatusResult> {
+      const s = await client.getBatchStatus(batch.statusUrl ?? batch.batchId, { details: true });
+      const status = s.status === 'complete' || s.status === 'stuck' ? s.status : 'incomplete';
+      return { status, successful: s.successfulUpdates, failed: s.failedUpdates, notFound: s.profilesNotFound };
+    },
+  };
+}
+
+/** Target's profile fetch and Delivery API, as verify reads them. */
+export function targetVerifyProbe(client: Pick<AdobeTargetClient, 'getProfile' | 'deliver'>): VerifyTarget {
+  return {
+    async getProfile(thirdPartyId) {
+      const p = await client.getProfile(thirdPartyId);
+      if (!p) return undefined;
+      return Object.fromEntries(Object.entries(p.attributes).map(([k, v]) => [k, v.value]));
+    },
+    async deliver(thirdPartyId, location): Promise<Delivered> {
+      const d = await client.deliver(thirdPartyId, location);
+      const first = d.options[0];
+      const content = first === undefined ? undefined : typeof first.content === 'string' ? first.content : JSON.stringify(first.content);
+      return { content, activityId: d.activityId, offerId: d.offerId };
+    },
+  };
+}
+
+/** Track API add/remove on a manual segment, as verify moves its test profile. */
+export function customerioManualMembership(
+  client: Pick<CustomerioClient, 'addToSegment' | 'removeFromSegment' | 'listSegments'>,
+  identity: Config['identity'],
+): VerifyMembership {
+  const idOf = async (seg: SegmentDef): Promise<number> => {
+    if (seg.id !== undefined) return seg.id;
+    const found = (await client.listSegments()).filter((s) => s.name === seg.name && s.type === 'manual');
+    if (found.length !== 1) {
+      throw new ConfigError(`Manual segment "${seg.key}" ("${seg.name}") ${found.length === 0 ? 'does not exist' : 'exists more than once'} in Customer.io.`, [], {
+        hint: 'Run `audiences apply` first (it creates manual segments), or set the segment\'s `id:`.',
+      });
+    }
+    return (found[0] as (typeof found)[number]).id;
+  };
+  return {
+    async add(seg, key) {
+      await client.addToSegment(await idOf(seg), [key], { idType: identity.customerio });
+    },
+    async remove(seg, key) {
+      await client.removeFromSegment(await idOf(seg), [key], { idType: identity.customerio });
     },
   };
 }
