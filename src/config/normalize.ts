@@ -278,7 +278,7 @@ function defaultExperienceName(
   type: 'xt' | 'ab',
   index: number,
 ): string {
-  if (audience !== undefined) return audiences[audience]?.name ?? audience;
+  if (audience !== undefined) return Object.hasOwn(audiences, audience) ? audiences[audience].name : audience;
   return type === 'ab' ? `Experience ${String.fromCharCode(65 + (index % 26))}` : 'Everyone else';
 }
 

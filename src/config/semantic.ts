@@ -38,11 +38,11 @@ function dangling(kind: string, section: string, name: string, known: Record<str
 export function checkReferences(config: Config): SemanticFinding[] {
   const out: SemanticFinding[] = [];
   for (const a of Object.values(config.audiences)) {
-    if (!(a.segment in config.segments)) {
+    if (!Object.hasOwn(config.segments, a.segment)) {
       out.push(reference(['audiences', a.key, 'segment'], dangling('Segment', 'segments', a.segment, config.segments)));
     }
     a.where.forEach((c, i) => {
-      if (!(c.field in config.fields)) {
+      if (!Object.hasOwn(config.fields, c.field)) {
         out.push(
           reference(
             ['audiences', a.key, 'where', i, 'field'],
@@ -53,29 +53,29 @@ export function checkReferences(config: Config): SemanticFinding[] {
     });
   }
   config.precedence.forEach((key, i) => {
-    if (!(key in config.audiences)) out.push(reference(['precedence', i], dangling('Audience', 'audiences', key, config.audiences)));
+    if (!Object.hasOwn(config.audiences, key)) out.push(reference(['precedence', i], dangling('Audience', 'audiences', key, config.audiences)));
   });
   for (const c of Object.values(config.cooldowns)) {
-    if (!(c.segment in config.segments)) {
+    if (!Object.hasOwn(config.segments, c.segment)) {
       out.push(reference(['cooldowns', c.key, 'segment'], dangling('Segment', 'segments', c.segment, config.segments)));
     }
     c.suppress.forEach((key, i) => {
-      if (!(key in config.activities)) {
+      if (!Object.hasOwn(config.activities, key)) {
         out.push(reference(['cooldowns', c.key, 'suppress', i], dangling('Activity', 'activities', key, config.activities)));
       }
     });
   }
   for (const act of Object.values(config.activities)) {
-    if (act.holdout !== undefined && !(act.holdout in config.holdouts)) {
+    if (act.holdout !== undefined && !Object.hasOwn(config.holdouts, act.holdout)) {
       out.push(reference(['activities', act.key, 'holdout'], dangling('Holdout', 'holdouts', act.holdout, config.holdouts)));
     }
     act.experiences.forEach((e, i) => {
-      if (e.audience !== undefined && !(e.audience in config.audiences)) {
+      if (e.audience !== undefined && !Object.hasOwn(config.audiences, e.audience)) {
         out.push(
           reference(['activities', act.key, 'experiences', i, 'audience'], dangling('Audience', 'audiences', e.audience, config.audiences)),
         );
       }
-      if (!(e.offer in config.offers)) {
+      if (!Object.hasOwn(config.offers, e.offer)) {
         out.push(reference(['activities', act.key, 'experiences', i, 'offer'], dangling('Offer', 'offers', e.offer, config.offers)));
       }
     });
@@ -131,7 +131,7 @@ export function checkDuplicates(config: Config): SemanticFinding[] {
     const claimed = new Map<string, string>();
     for (const item of Object.values(items as Record<string, { key: string; previous_keys: string[] }>)) {
       item.previous_keys.forEach((old, i) => {
-        if (old in items) {
+        if (Object.hasOwn(items, old)) {
           out.push(
             semantic(
               [section, item.key, 'previous_keys', i],
@@ -193,8 +193,8 @@ export function checkConditions(config: Config): SemanticFinding[] {
   const out: SemanticFinding[] = [];
   for (const a of Object.values(config.audiences)) {
     a.where.forEach((c, i) => {
+      if (!Object.hasOwn(config.fields, c.field)) return;
       const field = config.fields[c.field];
-      if (!field) return;
       const problem = describeConditionMismatch(c, field.type);
       if (problem) out.push(semantic(['audiences', a.key, 'where', i, c.op], problem));
     });
@@ -242,10 +242,10 @@ export function checkMoves(config: Config, raw: RawConfig): SemanticFinding[] {
       out.push(semantic(['moved', i], `A move must stay in one section: \`${m.from}\` → \`${m.to}\`. Use the same section on both sides.`));
       return;
     }
-    if (!(toKey in (sections[toSection] ?? {}))) {
+    if (!Object.hasOwn((sections[toSection] ?? {}), toKey)) {
       out.push(reference(['moved', i, 'to'], `\`${m.to}\` is not declared. Point \`to\` at the object's new key.`));
     }
-    if (fromKey in (sections[fromSection] ?? {})) {
+    if (Object.hasOwn(sections[fromSection] ?? {}, fromKey)) {
       out.push(semantic(['moved', i, 'from'], `\`${m.from}\` still exists, so it was not moved. Remove the old object or this entry.`));
     }
   });

@@ -50,6 +50,21 @@ describe('dangling references', () => {
   }
 });
 
+describe('references to built-in object names', () => {
+  it('treats `constructor` and `toString` as undeclared, not as inherited properties', async () => {
+    const found = await problems((c) => {
+      c.audiences.vip.segment = 'constructor';
+      c.activities.hero.experiences[1].audience = 'toString';
+      c.precedence = ['cart_abandoners', 'toString'];
+    });
+    expect(found.map((d) => [d.rule, d.path])).toEqual([
+      ['reference', 'audiences.vip.segment'],
+      ['reference', 'precedence.1'],
+      ['reference', 'activities.hero.experiences.1.audience'],
+    ]);
+  });
+});
+
 describe('duplicates and consistency', () => {
   const cases: Array<[string, Mutate, string, RegExp]> = [
     ['segment names', (c) => (c.segments.vip_high_ltv.name = 'cart abandoned (4h)'), 'segments.vip_high_ltv.name', /also used by `segments.cart_abandoned_4h`/],

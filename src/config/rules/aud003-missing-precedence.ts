@@ -14,7 +14,7 @@ export const missingPrecedence: LintRule = {
       const users = byLocation.get(activity.location) ?? new Map<string, Finding['path']>();
       byLocation.set(activity.location, users);
       activity.experiences.forEach((e, i) => {
-        if (e.audience === undefined || !(e.audience in config.audiences) || users.has(e.audience)) return;
+        if (e.audience === undefined || !Object.hasOwn(config.audiences, e.audience) || users.has(e.audience)) return;
         users.set(e.audience, ['activities', activity.key, 'experiences', i, 'audience']);
       });
     }

@@ -21,9 +21,9 @@ export function listTargetedExperiences(
   const out: Array<{ activity: ActivityDef; index: number; audience: AudienceDef; segment?: SegmentDef }> = [];
   for (const activity of Object.values(config.activities)) {
     activity.experiences.forEach((e, index) => {
-      const audience = e.audience !== undefined ? config.audiences[e.audience] : undefined;
+      const audience = e.audience !== undefined && Object.hasOwn(config.audiences, e.audience) ? config.audiences[e.audience] : undefined;
       if (!audience) return;
-      const segment = config.segments[audience.segment];
+      const segment = Object.hasOwn(config.segments, audience.segment) ? config.segments[audience.segment] : undefined;
       out.push({ activity, index, audience, ...(segment ? { segment } : {}) });
     });
   }
