@@ -10,6 +10,8 @@ import { register as registerPlan } from './commands/plan.js';
 import { register as registerApply } from './commands/apply.js';
 import { register as registerDrift } from './commands/drift.js';
 import { register as registerSandbox } from './commands/sandbox.js';
+import { register as registerSync } from './commands/sync.js';
+import { register as registerVerify } from './commands/verify.js';
 
 /** A command's action returns the exit code it wants; thrown errors are reported by main. */
 export type CommandResult = number | void;
@@ -53,7 +55,7 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 function registrars(): CommandRegistrar[] {
-  return [registerValidate, registerPlan, registerApply, registerDrift, registerSandbox];
+  return [registerValidate, registerPlan, registerApply, registerDrift, registerSandbox, registerSync, registerVerify];
 }
 
 function readVersion(): string {

@@ -16,7 +16,7 @@ import type { JournaledBatch, SyncStore } from './state/types.js';
 export type SyncStage = 'resume' | 'membership' | 'traits' | 'diff' | 'journal' | 'upload' | 'confirm' | 'writeback';
 
 export interface PollOptions {
-  /** First wait between status checks (default 1 s); grows ×1.5 up to maxIntervalMs. */
+  /** First wait between status checks (default 250 ms); grows ×1.5 up to maxIntervalMs. */
   intervalMs?: number;
   maxIntervalMs?: number;
   /** How long to wait for batches before reporting them incomplete (default: sync.max_latency). */
@@ -63,7 +63,7 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
   const started = now();
   const runId = `${new Date(started).toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
   const poll = {
-    intervalMs: opts.poll?.intervalMs ?? 1000,
+    intervalMs: opts.poll?.intervalMs ?? 250,
     maxIntervalMs: opts.poll?.maxIntervalMs ?? 15_000,
     timeoutMs: opts.poll?.timeoutMs ?? config.sync.max_latency.ms,
     sleep: opts.poll?.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
