@@ -38,7 +38,7 @@ describe('audiences sandbox', () => {
     expect(ctx.output.stdout).toContain('    app_api_key: ${CUSTOMERIO_APP_API_KEY}');
     expect(ctx.output.stdout).toContain(`    admin_url: ${url}/target/admin`);
     const res = await fetch(`${url}/cio/app/v1/segments/104`, { headers: { authorization: 'Bearer sandbox-cio-app-key' } });
-    expect((await res.json()).segment.name).toBe('High LTV VIP');
+    expect(((await res.json()) as { segment: { name: string } }).segment.name).toBe('High LTV VIP');
     stop();
     expect(await running).toBe(0);
     expect(ctx.output.stdout).toContain('Sandbox stopped; state saved.');
