@@ -11,21 +11,56 @@ export interface ProfileAttribute {
   modifiedAt: number;
 }
 
-/**
- * Packed record per profile: [modifiedAtSec, nameIdx, value, modifiedAtSec, nameIdx, value, ...].
- * Attribute names are indexes into one shared table and short values are interned, so a million
- * profiles with ten attributes each cost roughly one array and one id string per profile.
- */
-type Packed = Array<number | string>;
+/** One decoded attribute of a packed profile. */
+interface Entry {
+  name: number;
+  time: number;
+  value: string;
+}
 
-const INTERN_MAX_LENGTH = 24;
-const INTERN_MAX_ENTRIES = 50_000;
+/**
+ * One flat string per profile: `<modifiedTimeIdx>;` then, per attribute, `<nameIdx>,<timeIdx>,<len>:<value>`.
+ * Attribute names and timestamps (seconds) are indexes into shared tables (a batch writes one
+ * timestamp for all its rows), so a million profiles with ten attributes each cost about one short
+ * string, one id and one Map entry per profile. Length prefixes keep any value byte-safe.
+ */
+function encode(modified: number, entries: Entry[]): string {
+  const parts: string[] = [String(modified), ';'];
+  for (const e of entries) parts.push(String(e.name), ',', String(e.time), ',', String(e.value.length), ':', e.value);
+  // join() yields a flat string (concatenation would keep a rope of every piece alive).
+  return parts.join('');
+}
+
+function decode(packed: string): { modified: number; entries: Entry[] } {
+  let pos = packed.indexOf(';');
+  const modified = Number(packed.slice(0, pos));
+  pos++;
+  const entries: Entry[] = [];
+  while (pos < packed.length) {
+    const c1 = packed.indexOf(',', pos);
+    const c2 = packed.indexOf(',', c1 + 1);
+    const colon = packed.indexOf(':', c2 + 1);
+    const len = Number(packed.slice(c2 + 1, colon));
+    entries.push({ name: Number(packed.slice(pos, c1)), time: Number(packed.slice(c1 + 1, c2)), value: packed.substr(colon + 1, len) });
+    pos = colon + 1 + len;
+  }
+  return { modified, entries };
+}
+
+/**
+ * A copy of `s` that does not point into a larger string: ids and names cut from a 50 MB batch body
+ * would otherwise keep the whole body alive as long as the profile exists.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
 
 export class ProfileStore {
-  private readonly profiles = new Map<string, Packed>();
+  private readonly profiles = new Map<string, string>();
   private readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
-  private readonly values = new Map<string, string>();
+  private readonly times: number[] = [];
+  private readonly timeIndex = new Map<number, number>();
 
   get size(): number {
     return this.profiles.size;
@@ -43,21 +78,19 @@ export class ProfileStore {
   /** Attributes of a profile, or undefined when it does not exist. */
   get(id: string): { modifiedAt: number; attributes: Map<string, ProfileAttribute> } | undefined {
     const p = this.profiles.get(id);
-    if (!p) return undefined;
+    if (p === undefined) return undefined;
+    const { modified, entries } = decode(p);
     const attributes = new Map<string, ProfileAttribute>();
-    for (let i = 1; i < p.length; i += 3) {
-      attributes.set(this.names[p[i] as number], { value: p[i + 1] as string, modifiedAt: (p[i + 2] as number) * 1000 });
-    }
-    return { modifiedAt: (p[0] as number) * 1000, attributes };
+    for (const e of entries) attributes.set(this.names[e.name], { value: e.value, modifiedAt: this.times[e.time] * 1000 });
+    return { modifiedAt: this.times[modified] * 1000, attributes };
   }
 
   /** One attribute value (the hot path of rule evaluation). */
   getValue(id: string, name: string): string | undefined {
     const p = this.profiles.get(id);
     const idx = this.nameIndex.get(name);
-    if (!p || idx === undefined) return undefined;
-    for (let i = 1; i < p.length; i += 3) if (p[i] === idx) return p[i + 1] as string;
-    return undefined;
+    if (p === undefined || idx === undefined) return undefined;
+    return decode(p).entries.find((e) => e.name === idx)?.value;
   }
 
   /**
@@ -65,31 +98,21 @@ export class ProfileStore {
    * only when `create` is set; returns whether the profile exists afterwards.
    */
   update(id: string, attrs: Iterable<[string, string]>, nowMs: number, create: boolean): boolean {
-    let p = this.profiles.get(id);
-    if (!p) {
-      if (!create) return false;
-      p = [0];
-      this.profiles.set(id, p);
-    }
-    const sec = Math.floor(nowMs / 1000);
-    p[0] = sec;
-    for (const [name, raw] of attrs) {
-      if (raw === '') continue;
+    const existing = this.profiles.get(id);
+    if (existing === undefined && !create) return false;
+    const { entries } = existing === undefined ? { entries: [] as Entry[] } : decode(existing);
+    const time = this.internTime(Math.floor(nowMs / 1000));
+    for (const [name, value] of attrs) {
+      if (value === '') continue;
       const idx = this.internName(name);
-      const value = this.internValue(raw);
-      let found = false;
-      for (let i = 1; i < p.length; i += 3) {
-        if (p[i] === idx) {
-          if (p[i + 1] !== value) {
-            p[i + 1] = value;
-            p[i + 2] = sec;
-          }
-          found = true;
-          break;
-        }
+      const e = entries.find((x) => x.name === idx);
+      if (!e) entries.push({ name: idx, time, value: detach(value) });
+      else if (e.value !== value) {
+        e.value = detach(value);
+        e.time = time;
       }
-      if (!found) p.push(idx, value, sec);
     }
+    this.profiles.set(existing === undefined ? detach(id) : id, encode(time, entries));
     return true;
   }
 
@@ -105,18 +128,21 @@ export class ProfileStore {
     let idx = this.nameIndex.get(name);
     if (idx === undefined) {
       idx = this.names.length;
-      this.names.push(name);
-      this.nameIndex.set(name, idx);
+      const own = detach(name);
+      this.names.push(own);
+      this.nameIndex.set(own, idx);
     }
     return idx;
   }
 
-  private internValue(v: string): string {
-    if (v.length > INTERN_MAX_LENGTH) return v;
-    const hit = this.values.get(v);
-    if (hit !== undefined) return hit;
-    if (this.values.size < INTERN_MAX_ENTRIES) this.values.set(v, v);
-    return v;
+  private internTime(sec: number): number {
+    let idx = this.timeIndex.get(sec);
+    if (idx === undefined) {
+      idx = this.times.length;
+      this.times.push(sec);
+      this.timeIndex.set(sec, idx);
+    }
+    return idx;
   }
 
   /** Streams every profile as one JSON line to `file` (written to a temp file, then renamed). */
@@ -126,9 +152,10 @@ export class ProfileStore {
     const out = createWriteStream(tmp, { encoding: 'utf8' });
     let chunk = '';
     for (const [id, p] of this.profiles) {
+      const { modified, entries } = decode(p);
       const attrs: Record<string, [string, number]> = {};
-      for (let i = 1; i < p.length; i += 3) attrs[this.names[p[i] as number]] = [p[i + 1] as string, p[i + 2] as number];
-      chunk += `${JSON.stringify({ id, m: p[0], a: attrs })}\n`;
+      for (const e of entries) attrs[this.names[e.name]] = [e.value, this.times[e.time]];
+      chunk += `${JSON.stringify({ id, m: this.times[modified], a: attrs })}\n`;
       if (chunk.length > 1 << 20) {
         if (!out.write(chunk)) await once(out, 'drain');
         chunk = '';
@@ -165,8 +192,8 @@ export class ProfileStore {
   private loadLine(line: string): void {
     if (!line.trim()) return;
     const rec = JSON.parse(line) as { id: string; m: number; a: Record<string, [string, number]> };
-    const p: Packed = [rec.m];
-    for (const [name, [value, sec]] of Object.entries(rec.a)) p.push(this.internName(name), this.internValue(value), sec);
-    this.profiles.set(rec.id, p);
+    const entries: Entry[] = [];
+    for (const [name, [value, sec]] of Object.entries(rec.a)) entries.push({ name: this.internName(name), time: this.internTime(sec), value });
+    this.profiles.set(rec.id, encode(this.internTime(rec.m), entries));
   }
 }
