@@ -21,11 +21,11 @@ export function canonicalAttrs(kind: Resource['kind'], attrs: Attrs): Attrs {
     case 'segment':
       return canonicalSegment(attrs);
     case 'audience':
-      return sortKeys({
-        name: text(attrs.name),
+      return {
         description: text(attrs.description),
+        name: text(attrs.name),
         targetRule: attrs.targetRule == null ? null : canonicalRule(attrs.targetRule),
-      }) as Attrs;
+      };
     case 'offer':
       return { content: normalizeHtml(text(attrs.content)), name: text(attrs.name) };
     case 'activity':
@@ -88,7 +88,9 @@ export function canonicalRule(node: JsonValue): JsonValue {
   if (Array.isArray(node)) return node.map(canonicalRule);
   if (node === null || typeof node !== 'object') return node;
   const out: { [k: string]: JsonValue } = {};
-  for (const k of Object.keys(node).sort()) {
+  // The dimension (profile, geo, …) first, then the evaluator: reads as `profile X equals […]`.
+  const keys = Object.keys(node).sort((a, b) => Number(!DIMENSIONS.has(a)) - Number(!DIMENSIONS.has(b)) || cmp(a, b));
+  for (const k of keys) {
     const v = node[k];
     if (k === 'and' || k === 'or') out[k] = asArray(v).map(canonicalRule);
     else if (k === 'not') out[k] = canonicalRule(v);
@@ -97,6 +99,8 @@ export function canonicalRule(node: JsonValue): JsonValue {
   }
   return out;
 }
+
+const DIMENSIONS = new Set(['profile', 'geo', 'page', 'mbox', 'browser', 'custom', 'user', 'mobile', 'operatingSystem']);
 
 /** HTML as compared: LF line ends, no trailing spaces per line, no leading/trailing blank space. */
 export function normalizeHtml(html: string): string {

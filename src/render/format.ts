@@ -73,10 +73,25 @@ export function inline(v: JsonValue | undefined): string | undefined {
   return s.length <= 72 ? s : undefined;
 }
 
-/** A value as lines: strings as-is (multi-line HTML), everything else as indented JSON. */
+/**
+ * A value as lines: strings as-is (multi-line HTML); lists whose items fit on a line one item per
+ * line (experiences, metrics, rule nodes read best that way); everything else as indented JSON.
+ */
 export function block(v: JsonValue | undefined): string[] {
   if (v === undefined || v === null) return [String(v ?? '(none)')];
   if (typeof v === 'string') return v.split('\n');
+  if (Array.isArray(v) && v.every((x) => JSON.stringify(x).length <= 160)) {
+    return ['[', ...v.map((x, i) => `  ${JSON.stringify(x)}${i < v.length - 1 ? ',' : ''}`), ']'];
+  }
+  if (!Array.isArray(v) && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (entries.length === 1 && Array.isArray(entries[0][1])) {
+      // {"and": [...]}: the rule's children one per line.
+      const [k, list] = entries[0] as [string, JsonValue[]];
+      const inner = block(list);
+      return [`{${JSON.stringify(k)}: ${inner[0]}`, ...inner.slice(1, -1), `${inner.at(-1)}}`];
+    }
+  }
   return JSON.stringify(v, null, 2).split('\n');
 }
 
@@ -86,6 +101,7 @@ export function block(v: JsonValue | undefined): string[] {
  */
 export function fieldLines(f: FieldChange, action: Action): Array<[' ' | '+' | '-', string]> {
   if (action === 'create' || (f.before === undefined && action !== 'manual')) {
+    if (f.after === null && action === 'create') return []; // unset optional fields (no schedule) are noise
     const one = inline(f.after);
     if (one !== undefined) return [['+', `${f.path} = ${one}`]];
     return [['+', `${f.path} =`], ...block(f.after).map((l) => ['+', `    ${l}`] as ['+', string])];
