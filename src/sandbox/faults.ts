@@ -19,7 +19,7 @@ export const DEFAULT_FAULTS: FaultSettings = {
 /** Hosts that answer the daily-quota 429 when `quota429` is on (the fact is documented for the App API only). */
 const QUOTA_HOSTS: ReadonlySet<HostName> = new Set<HostName>(['cio-app']);
 
-const ERROR_STATUSES = [500, 502, 503, 504] as const;
+const ERROR_STATUSES: readonly number[] = [500, 502, 503, 504];
 
 /** What the server does with one request, decided before the emulator sees it. */
 export type FaultDecision =
@@ -30,7 +30,11 @@ export type FaultDecision =
   /** Destroy the socket without applying the request. */
   | { kind: 'reset-before'; latencyMs: number }
   /** Apply the request, then destroy the socket instead of answering. */
-  | { kind: 'reset-after'; latencyMs: number };
+  | { kind: 'reset-after'; latencyMs: number }
+  /** Hold the request unanswered for `hangMs`, then drop the connection (not applied). */
+  | { kind: 'hang'; latencyMs: number; hangMs: number }
+  /** Apply the request, then send a 2xx JSON answer cut in half. */
+  | { kind: 'malformed'; latencyMs: number };
 
 /** mulberry32: a small, fast, seedable PRNG in [0,1). */
 export function createRandom(seed: number): () => number {
@@ -59,6 +63,14 @@ function checkFaults(f: FaultSettings): void {
   const problems: string[] = [];
   for (const key of ['errorRate', 'resetRate', 'stuckBatchRate'] as const) {
     if (!(f[key] >= 0 && f[key] <= 1)) problems.push(`${key} must be between 0 and 1 (got ${f[key]})`);
+  }
+  for (const key of ['malformedRate', 'hangRate'] as const) {
+    const v = f[key];
+    if (v !== undefined && !(v >= 0 && v <= 1)) problems.push(`${key} must be between 0 and 1 (got ${v})`);
+  }
+  if (f.hangMs !== undefined && !(f.hangMs >= 0)) problems.push(`hangMs must be >= 0 (got ${f.hangMs})`);
+  if (f.errorStatuses !== undefined && (!Array.isArray(f.errorStatuses) || f.errorStatuses.length === 0 || !f.errorStatuses.every((s) => Number.isInteger(s) && s >= 400 && s <= 599))) {
+    problems.push('errorStatuses must be a non-empty list of HTTP error statuses (400-599)');
   }
   if (!(f.latencyMs >= 0)) problems.push(`latencyMs must be >= 0 (got ${f.latencyMs})`);
   if (!(f.burst429.every >= 0 && f.burst429.length >= 0)) problems.push('burst429.every and burst429.length must be >= 0');
@@ -97,12 +109,21 @@ export class FaultInjector {
     const rStatus = this.random();
     const rReset = this.random();
     const rWhen = this.random();
+    // Extra draws only when the optional faults are on, so existing seeds keep their sequences.
+    const extra = (f.hangRate ?? 0) > 0 || (f.malformedRate ?? 0) > 0;
+    const rHang = extra ? this.random() : 1;
+    const rMalformed = extra ? this.random() : 1;
     const latencyMs = f.latencyMs;
     if (f.quota429 && QUOTA_HOSTS.has(host)) return { kind: 'quota429', latencyMs };
     const { every, length, retryAfterSec } = f.burst429;
     if (every > 0 && length > 0 && index % (every + length) >= every) return { kind: 'burst429', latencyMs, retryAfterSec };
     if (rReset < f.resetRate) return { kind: rWhen < 0.5 ? 'reset-before' : 'reset-after', latencyMs };
-    if (rError < f.errorRate) return { kind: 'error', latencyMs, status: ERROR_STATUSES[Math.floor(rStatus * ERROR_STATUSES.length)] };
+    if (rHang < (f.hangRate ?? 0)) return { kind: 'hang', latencyMs, hangMs: f.hangMs ?? 60_000 };
+    if (rError < f.errorRate) {
+      const statuses = f.errorStatuses ?? ERROR_STATUSES;
+      return { kind: 'error', latencyMs, status: statuses[Math.floor(rStatus * statuses.length)] };
+    }
+    if (rMalformed < (f.malformedRate ?? 0)) return { kind: 'malformed', latencyMs };
     return { kind: 'none', latencyMs };
   }
 }

@@ -81,6 +81,18 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
     }
   }
   const requests: RecordedExchange[] = [];
+  // Hung requests wait on these timers; close() releases them so nothing keeps the process alive.
+  const holds = new Set<{ timer: NodeJS.Timeout; release: () => void }>();
+  const holdFor = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const hold = { timer: setTimeout(() => release(), ms), release: () => release() };
+      const release = () => {
+        clearTimeout(hold.timer);
+        holds.delete(hold);
+        resolve();
+      };
+      holds.add(hold);
+    });
   const record = opts.record ?? true;
   let baseUrl = '';
 
@@ -135,10 +147,20 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
         await emulator.handle(sreq);
         req.socket.destroy();
         return;
+      case 'hang':
+        await holdFor(decision.hangMs);
+        req.socket.destroy();
+        return;
+      case 'malformed':
       case 'none':
         break;
     }
     const answer = (await emulator.handle(sreq)) ?? errorOf(404, `no route for ${method} ${path}`);
+    const breakable = answer.status >= 200 && answer.status < 300 && answer.body !== undefined && typeof answer.body === 'object' && !Buffer.isBuffer(answer.body);
+    if (decision.kind === 'malformed' && breakable) {
+      const text = JSON.stringify(answer.body);
+      return send(res, exchange, { ...answer, headers: { 'content-type': 'application/json', ...(answer.headers ?? {}) }, body: text.slice(0, Math.max(1, Math.floor(text.length / 2))) });
+    }
     send(res, exchange, answer);
   }
 
@@ -160,6 +182,7 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
       emulatorRandom = createRandom(opts.faults.seed ^ EMULATOR_SEED_SALT);
     },
     async close() {
+      for (const hold of [...holds]) hold.release();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

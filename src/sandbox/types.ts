@@ -122,6 +122,14 @@ export interface FaultSettings {
   lastPageNext: 'empty' | 'absent';
   /** Target creates answer 201 (documented) or 200 (what the older SDK spec says). */
   createStatus: 201 | 200;
+  /** Statuses `errorRate` picks from (default 500, 502, 503, 504; e.g. add 408, 522, 524). */
+  errorStatuses?: number[];
+  /** Share (0-1) of 2xx JSON answers sent with a truncated, unparseable body (the request is applied). */
+  malformedRate?: number;
+  /** Share (0-1) of requests left unanswered for `hangMs`, then dropped (client timeouts; not applied). */
+  hangRate?: number;
+  /** How long a hung request is held, ms (default 60000). */
+  hangMs?: number;
 }
 
 export interface EmulatorContext {

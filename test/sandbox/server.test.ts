@@ -125,6 +125,29 @@ describe('faults', () => {
     expect(outcomes.every((o) => o === 'reset-before:0' || o === 'reset-after:1')).toBe(true);
   });
 
+  it('keeps the fault sequence of a seed when the optional faults are off', () => {
+    const base = mergeFaults(DEFAULT_FAULTS, { seed: 4, errorRate: 0.3, resetRate: 0.2 });
+    const a = new FaultInjector(base);
+    const b = new FaultInjector(mergeFaults(base, { hangRate: 0, malformedRate: 0, errorStatuses: [500, 502, 503, 504] }));
+    expect(Array.from({ length: 100 }, () => b.decide('cio-app').kind)).toEqual(Array.from({ length: 100 }, () => a.decide('cio-app').kind));
+  });
+
+  it('picks error statuses from errorStatuses, breaks 2xx JSON bodies, and holds hung requests', async () => {
+    const sb = await start({ faults: { errorRate: 1, errorStatuses: [522] } });
+    expect((await call(sb, '/cio/app/v1/segments', { headers: APP })).status).toBe(522);
+    sb.setFaults({ errorRate: 0, malformedRate: 1 });
+    const created = await call(sb, '/cio/app/v1/segments', { method: 'POST', headers: { ...APP, 'content-type': 'application/json' }, body: '{"segment":{"name":"half"}}' });
+    expect(created.status).toBe(200);
+    expect(() => JSON.parse(created.text)).toThrow();
+    expect(sb.customerio!.state.segments.map((s) => s.name)).toEqual(['half']);
+    expect((await call(sb, '/cio/app/v1/nothing', { headers: APP })).text).toMatch(/^\{"errors"/);
+    sb.setFaults({ malformedRate: 0, hangRate: 1, hangMs: 300 });
+    const t = performance.now();
+    await expect(fetch(`${sb.url}/cio/app/v1/segments`, { headers: APP })).rejects.toThrow();
+    expect(performance.now() - t).toBeGreaterThanOrEqual(290);
+    expect(sb.requests.at(-1)!.fault).toBe('hang');
+  });
+
   it('injects 5xx and latency, and setFaults changes them live', async () => {
     const sb = await start({ faults: { errorRate: 1 } });
     const r = await call(sb, '/cio/app/v1/segments', { headers: APP });

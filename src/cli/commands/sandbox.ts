@@ -137,7 +137,22 @@ function parsePort(raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-const FAULT_KEYS: Array<keyof FaultSettings> = ['seed', 'latencyMs', 'errorRate', 'resetRate', 'burst429', 'quota429', 'tokenTtlSec', 'stuckBatchRate', 'lastPageNext', 'createStatus'];
+const FAULT_KEYS: Array<keyof FaultSettings> = [
+  'seed',
+  'latencyMs',
+  'errorRate',
+  'errorStatuses',
+  'resetRate',
+  'hangRate',
+  'hangMs',
+  'malformedRate',
+  'burst429',
+  'quota429',
+  'tokenTtlSec',
+  'stuckBatchRate',
+  'lastPageNext',
+  'createStatus',
+];
 
 function parseFaults(raw: string | undefined): Partial<FaultSettings> | undefined {
   if (raw === undefined) return undefined;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CustomerioClient } from '../../../src/providers/customerio/client.js';
 import { PlatformError } from '../../../src/http/errors.js';
+import { DEFAULT_FAULTS, FaultInjector, mergeFaults } from '../../../src/sandbox/faults.js';
 import { buildClient, buildSeed, customerId, maxInWindow, startCioSandbox } from './helpers.js';
 
 const appCalls = (sb: Awaited<ReturnType<typeof startCioSandbox>>, path: RegExp) =>
@@ -173,6 +174,35 @@ describe('faults', () => {
     for (let i = 0; i < 10; i++) expect(await cio.getSegmentCount(4)).toBe(3);
     const statuses = sb.requests.map((r) => r.response?.status);
     expect(statuses.filter((s) => s !== undefined && s >= 500).length).toBeGreaterThan(2);
+  });
+
+  it('retries reads after a malformed 2xx body or a timeout', async () => {
+    const sb = await startCioSandbox({ seed: buildSeed({ segments: [{ id: 4, name: 'S', members: [1, 3] }] }), faults: { malformedRate: 0.5, hangRate: 0.2, hangMs: 2000, seed: 8 } });
+    const cio = buildClient(sb, { http: { retry: { retries: 10, baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 200 } });
+    for (let i = 0; i < 8; i++) expect(await cio.getSegmentCount(4)).toBe(3);
+    const kinds = sb.requests.map((r) => r.fault);
+    expect(kinds).toContain('malformed');
+    expect(kinds).toContain('hang');
+  });
+
+  it('a create that times out is looked up, then sent again only because it did not land', async () => {
+    // A seed whose first requests go: list ok, POST hangs, lookup ok, POST ok.
+    const base = mergeFaults(DEFAULT_FAULTS, { hangRate: 0.5, hangMs: 2000 });
+    let seed = 1;
+    for (; seed < 1000; seed++) {
+      const inj = new FaultInjector({ ...base, seed });
+      if (['none', 'hang', 'none', 'none'].every((k) => inj.decide('cio-app').kind === k)) break;
+    }
+    const sb = await startCioSandbox({ faults: { hangRate: 0.5, hangMs: 2000, seed } });
+    const cio = buildClient(sb, { http: { retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20 }, timeoutMs: 300 } });
+    expect(await cio.createManualSegment({ name: 'slow' })).toMatchObject({ name: 'slow', type: 'manual' });
+    expect(sb.requests.map((r) => `${r.method} ${r.path} ${r.fault}`)).toEqual([
+      'GET /v1/segments none',
+      'POST /v1/segments hang',
+      'GET /v1/segments none',
+      'POST /v1/segments none',
+    ]);
+    expect(sb.customerio!.state.segments.filter((s) => s.name === 'slow')).toHaveLength(1);
   });
 
   it('surfaces a quota 429 (no Retry-After) as kind quota after one request', async () => {
