@@ -214,7 +214,9 @@ export class AdobeTargetClient {
       rateLimit: { perSecond: p.rate_limit > 0 ? p.rate_limit : 5 },
       auth: async () => ({ Authorization: `Bearer ${await this.accessToken()}`, 'X-Api-Key': p.client_id }),
       onUnauthorized: async () => {
-        // The token was refused (expired early, revoked): drop it and fetch a new one, once.
+        // The token was refused (expired early, revoked): drop it and fetch a new one, once. Calls that
+        // fail together share one IMS request (tokenInFlight); a 401 arriving just after a refresh
+        // may cost one more token, which is cheaper than guessing which token a call carried.
         this.token = undefined;
         await this.accessToken();
         return true;
