@@ -99,7 +99,7 @@ export function importExisting(existing: Resource[], opts: ImportOptions = {}): 
           const address = addressOf('adobe_target', kind, key);
           return keys.get(address) ?? keyOfAddress.get(address);
         });
-        if ('reason' in parsed) reason = parsed.reason;
+        if (typeof parsed.reason === 'string') reason = parsed.reason;
         else entry = parsed;
         break;
       }
