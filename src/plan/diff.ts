@@ -21,6 +21,12 @@ import {
 export interface DiffOptions {
   /** Platforms whose existing state was read; resources of other platforms are left out. Default: all. */
   platforms?: PlatformName[];
+  /**
+   * Adopt (`audiences import --adopt`): a declared object with no owned match takes over the one
+   * unowned object of its kind carrying exactly its name (not another workspace's, not a manual
+   * segment, whose marker cannot be written), as an update that writes our marker.
+   */
+  adopt?: boolean;
 }
 
 export function diffResources(desired: Resource[], existing: Resource[], opts: DiffOptions = {}): Plan {
@@ -68,6 +74,15 @@ export function diffResources(desired: Resource[], existing: Resource[], opts: D
           renamedFrom = pk;
           break;
         }
+      }
+    }
+    if (!match && opts.adopt && r.attrs.name) {
+      const named = (unownedByName.get(`${r.platform}.${r.kind}\0${String(r.attrs.name)}`) ?? []).filter(
+        (u) => !u.meta.owner && !(u.kind === 'segment') && !claimed.has(u),
+      );
+      if (named.length === 1) {
+        match = named[0];
+        renamedFrom = match.key;
       }
     }
     if (match) claimed.add(match);
@@ -247,7 +262,9 @@ function updateChange(existing: Resource, r: Resource, renamedFrom: string | und
   if (existing.id !== undefined) change.id = existing.id;
   if (renamedFrom !== undefined) {
     change.previousKey = renamedFrom;
-    change.reason = `moved from ${addressOf(r.platform, r.kind, renamedFrom)}`;
+    change.reason = renamedFrom.startsWith('#')
+      ? `adopt existing ${r.kind} ${renamedFrom.slice(1)} (same name, not managed yet)`
+      : `moved from ${addressOf(r.platform, r.kind, renamedFrom)}`;
   }
   if (manualSegment) {
     change.action = 'replace';

@@ -30,7 +30,7 @@ function renderChange(ch: Change, c: Palette): string[] {
   const paint = c[ch.action];
   const head = `  ${paint(SYMBOL[ch.action])} ${ch.address}${ch.action === 'update' ? '' : c.dim(` (${VERB[ch.action]})`)}`;
   const out = [head];
-  if (ch.previousKey !== undefined) out.push(`      ${c.dim(`# moved from key "${ch.previousKey}"`)}`);
+  if (ch.previousKey !== undefined && !ch.previousKey.startsWith('#')) out.push(`      ${c.dim(`# moved from key "${ch.previousKey}"`)}`);
   if (ch.reason && !(ch.previousKey !== undefined && ch.reason.startsWith('moved from'))) {
     out.push(`      ${c.dim(`# ${ch.reason}`)}`);
   }

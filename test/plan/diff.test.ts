@@ -110,6 +110,21 @@ describe('diffResources', () => {
     expect(p.warnings[0].message).toMatch(/Adobe Target audience 1 is named "VIP"/);
   });
 
+  it('adopts an unowned object with the declared name when asked, then plans nothing', () => {
+    const c = config({ segments: [segment('s', { id: 9 })], audiences: [audience('vip', 's', { name: 'VIP' })], offers: [offer('o', { name: 'Hero' })] });
+    const fake = seeded(c);
+    fake.audiences.set(1, { id: 1, name: 'VIP', description: 'made by hand', targetRule: { and: [{ profile: 'seg_s', equals: ['true'] }] } });
+    fake.offers.set(2, { id: 2, name: 'Hero', content: '<div class="o">o</div>' });
+    fake.offers.set(3, { id: 3, name: 'Hero', content: 'twin' }); // two candidates: ambiguous, not adopted
+    fake.audiences.set(4, { id: 4, name: 'VIP', description: '[audiences:staging:vip]', targetRule: null as never });
+    const p = diffResources(compileDesired(c), fake.populate(), { adopt: true });
+    expect(actions(p)).toEqual(['update adobe_target.audience.vip', 'create adobe_target.offer.o']);
+    expect(p.changes[0]).toMatchObject({ id: 1, previousKey: '#1', reason: 'adopt existing audience 1 (same name, not managed yet)' });
+    expect(p.changes[0].fields.map((f) => f.path)).toEqual(['key', 'description']);
+    fake.apply(p);
+    expect(actions(plan(c, fake))).toEqual([]);
+  });
+
   it('deletes owned objects no longer declared, activities before what they use', () => {
     const c = rootConfig();
     const fake = seeded(c);
