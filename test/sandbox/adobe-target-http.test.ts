@@ -62,34 +62,37 @@ describe('Target sandbox over HTTP', () => {
     expect(await edge.json()).toEqual({ status: edge.status, message: expect.any(String) });
   });
 
-  it('ends 200 mixed Admin calls with the right state under 20% injected faults', async () => {
-    sb = await startTargetSandbox({ faults: { seed: 11, errorRate: 0.1, resetRate: 0.1 } });
-    const client = sb.client({ http: FAST_RETRY });
+  it('ends 1,000 mixed Admin calls with the right state under 20% injected faults (5xx, resets, broken bodies, hangs)', async () => {
+    sb = await startTargetSandbox({ faults: { seed: 11, errorRate: 0.1, resetRate: 0.05, malformedRate: 0.04, hangRate: 0.01, hangMs: 1000 } });
+    const client = sb.client({ http: { ...FAST_RETRY, timeoutMs: 250 } });
     const offer = await client.createContentOffer({ name: 'o', content: 'x' });
+    const N = 150;
     const ids: number[] = [];
-    for (let i = 0; i < 40; i++) ids.push((await client.createAudience({ name: `a${i}`, targetRule: { profile: `seg_${i}`, equals: ['true'] } })).id);
+    for (let i = 0; i < N; i++) ids.push((await client.createAudience({ name: `a${i}`, targetRule: { profile: `seg_${i}`, equals: ['true'] } })).id);
     await Promise.all(ids.map((id, i) => client.updateAudience(id, { name: `a${i}`, description: `v2 ${i}`, targetRule: { profile: `seg_${i}`, equals: ['false'] } })));
     const acts = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 100; i++) {
       acts.push(await client.createActivity('xt', buildXtActivity({ name: `x${i}`, thirdPartyId: `cfg/x${i}`, mbox: `m${i}`, audienceId: ids[i], offerA: offer.id, offerB: offer.id })));
     }
     await Promise.all(acts.map((a, i) => client.setActivityPriority(a.id, i)));
-    await Promise.all(acts.slice(0, 10).map((a) => client.setActivityState(a.id, 'approved')));
-    await Promise.all(ids.slice(30).map((id) => client.deleteAudience(id)));
+    await Promise.all(acts.slice(0, 50).map((a) => client.setActivityState(a.id, 'approved')));
+    await Promise.all(ids.slice(100).map((id) => client.deleteAudience(id)));
     const listed = await client.listAudiences();
-    const gets = await Promise.all(ids.slice(0, 30).map((id) => client.getAudience(id)));
+    const gets = await Promise.all(ids.slice(0, 100).map((id) => client.getAudience(id)));
 
-    const faults = sb.sandbox.requests.filter((r) => r.fault !== 'none').length;
-    expect(sb.sandbox.requests.length).toBeGreaterThan(200);
-    expect(faults).toBeGreaterThan(20);
+    const requests = sb.sandbox.requests.filter((r) => r.host === 'target-admin');
+    const faulty = requests.filter((r) => r.fault !== 'none').length;
+    expect(requests.length).toBeGreaterThanOrEqual(1000);
+    expect(faulty / requests.length).toBeGreaterThan(0.15);
+    for (const kind of ['error', 'reset-before', 'reset-after', 'malformed', 'hang']) expect(requests.some((r) => r.fault === kind), kind).toBe(true);
     const state = sb.emulator.state;
-    expect(state.audiences().map((a) => a.name).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `a${i}`).sort());
+    expect(state.audiences().map((a) => a.name).sort()).toEqual(Array.from({ length: 100 }, (_, i) => `a${i}`).sort());
     expect(state.audiences().every((a) => a.description?.startsWith('v2'))).toBe(true);
-    expect(listed).toHaveLength(30);
+    expect(listed).toHaveLength(100);
     expect(gets.every((a, i) => a?.targetRule && (a.targetRule as { equals: string[] }).equals[0] === 'false' && a.name === `a${i}`)).toBe(true);
-    expect(state.activities()).toHaveLength(20);
-    expect(state.activities().map((a) => a.body.priority).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
-    expect(state.activities().filter((a) => a.body.state === 'approved')).toHaveLength(10);
+    expect(state.activities()).toHaveLength(100);
+    expect(state.activities().map((a) => a.body.priority).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(state.activities().filter((a) => a.body.state === 'approved')).toHaveLength(50);
     expect(state.offers()).toHaveLength(1);
   });
 

@@ -20,6 +20,9 @@ export const TARGET_MEDIA = {
   v3: 'application/vnd.adobe.target.v3+json',
 } as const;
 
+/** How many times a repeatable call is sent when its 2xx answer is unreadable. */
+const UNREADABLE_RESENDS = 3;
+
 /** IMS scopes of an OAuth server-to-server credential for Target. */
 const IMS_SCOPE = 'openid,AdobeID,target_sdk,additional_info.projectedProductContext,read_organizations,additional_info.roles';
 
@@ -253,15 +256,17 @@ export class AdobeTargetClient {
     const p = this.provider;
     const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: p.client_id, client_secret: p.client_secret, scope: IMS_SCOPE });
     const requestedAt = this.now();
-    const res = await this.ims.request<unknown>({
-      method: 'POST',
-      path: '/ims/token/v3',
-      rawBody: form.toString(),
-      contentType: 'application/x-www-form-urlencoded',
-      // Asking for a token twice is harmless.
-      idempotent: true,
-      operation: 'get IMS access token',
-    });
+    // Asking for a token twice is harmless.
+    const res = await this.repeatOnUnreadable(() =>
+      this.ims.request<unknown>({
+        method: 'POST',
+        path: '/ims/token/v3',
+        rawBody: form.toString(),
+        contentType: 'application/x-www-form-urlencoded',
+        idempotent: true,
+        operation: 'get IMS access token',
+      }),
+    );
     const token = field(res.data, 'access_token');
     const expiresIn = toInt(field(res.data, 'expires_in'));
     if (typeof token !== 'string' || token === '' || expiresIn === undefined) {
@@ -626,15 +631,17 @@ export class AdobeTargetClient {
       },
     };
     const path = '/rest/v1/delivery';
-    const res = await this.edge.request<unknown>({
-      method: 'POST',
-      path,
-      query: { client: this.provider.client_code, sessionId },
-      body,
-      // A repeated decision only counts one more impression.
-      idempotent: true,
-      operation: 'deliver mbox',
-    });
+    // A repeated decision only counts one more impression.
+    const res = await this.repeatOnUnreadable(() =>
+      this.edge.request<unknown>({
+        method: 'POST',
+        path,
+        query: { client: this.provider.client_code, sessionId },
+        body,
+        idempotent: true,
+        operation: 'deliver mbox',
+      }),
+    );
     const mboxes = (field(field(res.data, 'execute'), 'mboxes') ?? []) as unknown;
     if (!Array.isArray(mboxes)) throw invalid('edge', 'POST', path, 'deliver mbox', 'execute.mboxes is not an array');
     const m = (mboxes.find((x) => (x as Record<string, unknown>)?.name === mbox) ?? mboxes[0] ?? {}) as Record<string, unknown>;
@@ -671,7 +678,37 @@ export class AdobeTargetClient {
       spec.contentType = media;
     }
     if (extra.recover) spec.recover = extra.recover;
-    return this.admin.request<unknown>(spec);
+    return this.sendAdmin(spec);
+  }
+
+  /**
+   * A 2xx whose body cannot be read means the write was applied; the HTTP layer only repeats reads
+   * then. Here: a create looks its object up by key, a PUT (idempotent) is sent again, a DELETE is done.
+   */
+  private async sendAdmin(spec: RequestSpec, attempt = 1): Promise<HttpResponse<unknown>> {
+    try {
+      return await this.admin.request<unknown>(spec);
+    } catch (err) {
+      if (!(err instanceof PlatformError) || err.kind !== 'invalid_response') throw err;
+      if (spec.method === 'POST' && spec.recover) {
+        const landed = await spec.recover();
+        if (landed) return landed;
+      }
+      if (spec.method === 'PUT' && attempt < UNREADABLE_RESENDS) return this.sendAdmin(spec, attempt + 1);
+      if (spec.method === 'DELETE') return { status: 200, headers: {}, data: undefined };
+      throw err;
+    }
+  }
+
+  /** Repeats a call that is safe to repeat when its 2xx body came back unreadable. */
+  private async repeatOnUnreadable<T>(send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        if (!(err instanceof PlatformError) || err.kind !== 'invalid_response' || attempt >= UNREADABLE_RESENDS) throw err;
+      }
+    }
   }
 
   /** Pages a list endpoint through limit/offset (sorted by id, so pages never overlap) to the end. */
