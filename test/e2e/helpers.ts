@@ -32,14 +32,20 @@ export async function openWorkspace(
     }
   };
   await writeConfig(yaml, opts.files);
-  const sandbox = await startSandbox({ stateDir: path.join(dir, '.audiences', 'sandbox'), config: configFile, seed: 'default', ...opts.sandbox });
+  const started = await startSandbox({ stateDir: path.join(dir, '.audiences', 'sandbox'), config: configFile, seed: 'default', ...opts.sandbox });
+  // The Target emulator enforces no rate limit (Adobe documents none), so tests pace its admin API
+  // at 50/s instead of the default 5/s; Customer.io keeps its real (and emulated) 10/s.
+  const sandbox: RunningSandbox = {
+    ...started,
+    providers: { ...started.providers, adobe_target: { ...started.providers.adobe_target, rate_limit: 50 } },
+  };
   const ws: TestWorkspace = {
     dir,
     configFile,
     sandbox,
     writeConfig,
     close: async () => {
-      await sandbox.close();
+      await started.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
