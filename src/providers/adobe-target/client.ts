@@ -718,7 +718,7 @@ export class AdobeTargetClient {
     let offset = 0;
     for (;;) {
       const res = await this.adminCall('GET', `/${key}`, media, operation, {
-        query: { limit: this.pageSize, offset, sortBy: 'id', ...filter },
+        query: { limit: this.pageSize, offset, sortBy: 'id', ...serverFilter(filter) },
       });
       const items = field(res.data, key);
       if (!Array.isArray(items)) throw invalid('admin', 'GET', `/${key}`, operation, `no "${key}" array in the answer`);
@@ -781,6 +781,17 @@ export function buildProfileBatches(attributes: string[], rows: Iterable<Profile
   }
   if (lines.length > 0) bodies.push(header + lines.join(''));
   return bodies;
+}
+
+/**
+ * The field filters that are safe to send. Target reads `,` as "or", a leading `!` as "not" and
+ * `/` as a range, so a value holding one of them would select other objects; those lookups list
+ * everything and filter here instead (callers always re-check the exact value).
+ */
+function serverFilter(filter: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(filter)) if (v !== undefined && v !== '' && !/[,/]|^!/.test(v)) out[k] = v;
+  return out;
 }
 
 function checkThirdPartyId(id: string): void {

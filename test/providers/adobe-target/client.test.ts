@@ -72,6 +72,17 @@ describe('AdobeTargetClient: Admin API', () => {
     expect(pages.every((r) => r.query.get('limit') === '10')).toBe(true);
   });
 
+  it('finds objects by key even when the key holds filter syntax (comma, leading !, slash)', async () => {
+    sb = await startTargetSandbox();
+    for (const name of ['a,b', '!vip', 'x/y', 'plain']) sb.emulator.state.seedAudience({ name, targetRule: RULE('x') });
+    sb.emulator.state.seedActivity('xt', { name: 'n', thirdPartyId: 'ws/key,1' });
+    const client = sb.client();
+    for (const name of ['a,b', '!vip', 'x/y', 'plain']) expect((await client.findAudiencesByName(name)).map((a) => a.name)).toEqual([name]);
+    expect((await client.findActivityByThirdPartyId('ws/key,1'))?.name).toBe('n');
+    const sent = adminCalls(sb, 'GET', '/sandbox/target/audiences').map((r) => r.query.get('name'));
+    expect(sent).toEqual([null, null, null, 'plain']);
+  });
+
   it('accepts 201 and 200 on creates', async () => {
     sb = await startTargetSandbox();
     const client = sb.client();
