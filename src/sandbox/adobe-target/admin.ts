@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SandboxRequest, SandboxResponse } from '../types.js';
 import type { ActivityBody, AdminState, StoredActivity, StoredAudience, StoredOffer } from './admin-state.js';
-import { adminError, formatTime, parseTargetDate, requestedVersion, targetMediaType } from './http-util.js';
+import { adminError, decodePathSegment, formatTime, parseTargetDate, requestedVersion, targetMediaType } from './http-util.js';
 import { checkAdminBody } from './schemas.js';
 import { findTargetRuleProblem } from './target-rule.js';
 
@@ -37,7 +37,7 @@ type Setting = (typeof SETTINGS)[number];
 
 /** Answers an Admin API request that passed the gateway checks; undefined when no route matches. */
 export function handleAdmin(req: SandboxRequest, ctx: AdminContext): SandboxResponse | undefined {
-  const segs = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segs = req.path.split('/').filter(Boolean).map(decodePathSegment);
   if (segs.length < 3 || segs[1] !== 'target') return undefined;
   const rest = segs.slice(2);
   const routes = matchRoutes(rest, req, ctx);

@@ -1,7 +1,7 @@
 // The emulated Target edge Profile APIs: bulk update v1/v2 (async, XML status), single update, fetch.
 import type { SandboxRequest, SandboxResponse } from '../types.js';
 import type { AdminState } from './admin-state.js';
-import { edgeError, formatTime, header, xmlEscape } from './http-util.js';
+import { decodePathSegment, edgeError, formatTime, header, xmlEscape } from './http-util.js';
 import type { ProfileStore } from './profile-store.js';
 
 /** Documented limits of one bulk upload. */
@@ -105,7 +105,7 @@ export function handleProfileApi(req: SandboxRequest, ctx: EdgeContext): Sandbox
   const segs = req.path.split('/').filter(Boolean);
   // /m2/{client}/v2/profile/batchUpdate, /m2/{client}/profile/batchUpdate
   if (segs[0] === 'm2' && segs.length >= 4) {
-    const client = decodeURIComponent(segs[1]);
+    const client = decodePathSegment(segs[1]);
     const tail = segs.slice(2).join('/');
     if (tail === 'v2/profile/batchUpdate' || tail === 'profile/batchUpdate') {
       if (req.method !== 'POST') return xml(405, failure('Only POST is supported'));
@@ -130,7 +130,7 @@ export function handleProfileApi(req: SandboxRequest, ctx: EdgeContext): Sandbox
     if (req.method !== 'GET') return edgeError(405, 'Only GET is supported');
     const denied = checkProfileAuth(req, ctx, 'json');
     if (denied) return denied;
-    return fetchProfile(req, ctx, decodeURIComponent(segs[4]));
+    return fetchProfile(req, ctx, decodePathSegment(segs[4]));
   }
   return undefined;
 }

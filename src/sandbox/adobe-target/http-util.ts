@@ -80,6 +80,15 @@ export function parseTargetDate(s: string): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** decodeURIComponent that leaves a malformed escape as written instead of throwing. */
+export function decodePathSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
