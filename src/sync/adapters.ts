@@ -5,7 +5,7 @@ import { ConfigError } from '../model/errors.js';
 import type { AdobeTargetClient } from '../providers/adobe-target/client.js';
 import type { CustomerioClient } from '../providers/customerio/client.js';
 import type { PersonIdentifiers } from './identity.js';
-import type { BatchStatusResult, MembershipSource, PersonAttributes, ProfileSink, TraitSource, WritebackSink } from './sources.js';
+import { MissingSegmentError, type BatchStatusResult, type MembershipSource, type PersonAttributes, type ProfileSink, type TraitSource, type WritebackSink } from './sources.js';
 import type { Delivered, VerifyMembership, VerifyTarget } from './verify.js';
 
 /** Members handed to the store per call (a page of membership can hold up to 30,000). */
@@ -13,7 +13,7 @@ const PAGE = 5000;
 
 type CioForSync = Pick<
   CustomerioClient,
-  'iterateMembership' | 'listSegments' | 'getAttributes' | 'exportSegment' | 'identify'
+  'iterateMembership' | 'listSegments' | 'getSegment' | 'getAttributes' | 'exportSegment' | 'identify'
 >;
 
 /** Customer.io as the sync's membership, trait and write-back source. */
@@ -29,14 +29,13 @@ export function customerioSources(
     if (known !== undefined) return known;
     // Manual segments the tool manages carry no id in the YAML: found by their exact name.
     const found = (await client.listSegments()).filter((s) => s.name === seg.name);
-    if (found.length !== 1) {
-      throw new ConfigError(
-        found.length === 0
-          ? `Segment "${seg.key}" ("${seg.name}") does not exist in Customer.io.`
-          : `Segment "${seg.key}": ${found.length} Customer.io segments are named "${seg.name}".`,
-        [],
-        { hint: found.length === 0 ? 'Run `audiences apply` to create manual segments, or set its `id:`.' : 'Set the segment\'s `id:` in audiences.yaml.' },
-      );
+    if (found.length === 0) {
+      throw new MissingSegmentError(seg.key, `Segment "${seg.key}" ("${seg.name}") does not exist in Customer.io`, 'Run `audiences apply` to create manual segments, or set its `id:`.');
+    }
+    if (found.length > 1) {
+      throw new ConfigError(`Segment "${seg.key}": ${found.length} Customer.io segments are named "${seg.name}".`, [], {
+        hint: 'Set the segment\'s `id:` in audiences.yaml.',
+      });
     }
     const id = (found[0] as (typeof found)[number]).id;
     ids.set(seg.key, id);
@@ -47,6 +46,9 @@ export function customerioSources(
   return {
     async *members(seg: SegmentDef): AsyncIterable<PersonIdentifiers[]> {
       const id = await segmentId(seg);
+      if (seg.id !== undefined && !(await client.getSegment(id))) {
+        throw new MissingSegmentError(seg.key, `Segment "${seg.key}" (id ${id}) does not exist in Customer.io`, 'Check its `id:` in audiences.yaml (`audiences plan` shows the segments it finds).');
+      }
       let page: PersonIdentifiers[] = [];
       for await (const m of client.iterateMembership(id, { limit: opts.membershipLimit ?? 30_000 })) {
         page.push({ id: m.id, email: m.email ?? null, cio_id: m.cio_id ?? null });

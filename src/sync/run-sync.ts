@@ -10,7 +10,7 @@ import { buildSyncSpec, diffProfile, extractTraits, type SyncSpec } from './comp
 import { maskId, resolveIdentity, customerioKey } from './identity.js';
 import { silentProgress, type SyncProgress } from './progress.js';
 import type { SyncReport } from './report.js';
-import type { BatchStatusResult, SyncSources } from './sources.js';
+import { MissingSegmentError, type BatchStatusResult, type SyncSources } from './sources.js';
 import type { JournaledBatch, SyncStore } from './state/types.js';
 
 export type SyncStage = 'resume' | 'membership' | 'traits' | 'diff' | 'journal' | 'upload' | 'confirm' | 'writeback';
@@ -57,7 +57,9 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
   const hook = async (s: SyncStage) => {
     if (opts.afterStage) await opts.afterStage(s);
   };
-  const spec = buildSyncSpec(config);
+  const declared = buildSyncSpec(config);
+  /** What this run pushes: the declared spec minus segments the platform does not have. */
+  let spec = declared;
   const full = opts.full ?? false;
   const dryRun = opts.dryRun ?? false;
   const started = now();
@@ -116,26 +118,45 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
 
   // 2. Membership, streamed page by page into the store's scratch tables.
   const only = opts.only;
-  for (const [i, seg] of spec.segments.entries()) {
+  const missing = new Set<string>();
+  for (const [i, seg] of declared.segments.entries()) {
     progress.stage(`membership ${seg.key}`);
-    for await (const page of sources.membership.members(seg)) {
-      const members: Array<{ targetId: string; key: string }> = [];
-      const rejected: Array<{ raw: string; reason: string }> = [];
-      for (const person of page) {
-        if (only) {
-          const k = customerioKey(person, config.identity);
-          if (k === undefined || !only.has(k)) continue;
+    try {
+      for await (const page of sources.membership.members(seg)) {
+        const members: Array<{ targetId: string; key: string }> = [];
+        const rejected: Array<{ raw: string; reason: string }> = [];
+        for (const person of page) {
+          if (only) {
+            const k = customerioKey(person, config.identity);
+            if (k === undefined || !only.has(k)) continue;
+          }
+          const id = resolveIdentity(person, config.identity);
+          if (id.ok) members.push({ targetId: id.targetId, key: id.key });
+          else rejected.push({ raw: id.raw, reason: id.reason });
         }
-        const id = resolveIdentity(person, config.identity);
-        if (id.ok) members.push({ targetId: id.targetId, key: id.key });
-        else rejected.push({ raw: id.raw, reason: id.reason });
+        store.addMembers(seg.key, members);
+        if (rejected.length > 0) store.addRejected(rejected);
+        progress.tick(page.length);
       }
-      store.addMembers(seg.key, members);
-      if (rejected.length > 0) store.addRejected(rejected);
-      progress.tick(page.length);
+    } catch (err) {
+      if (!(err instanceof MissingSegmentError)) throw err;
+      // Its flags are left as they are (not all set to false): a missing segment is a setup
+      // problem, not everybody leaving it.
+      missing.add(seg.key);
+      report.problems.push(`${err.message}: its flags were not pushed. ${err.hint}`);
+      progress.note(`${err.message}; skipped`);
     }
     (report.segments[i] as SyncReport['segments'][number]).members = store.memberCount(seg.key);
     progress.done();
+  }
+  if (missing.size > 0) {
+    spec = { ...declared, segments: declared.segments.filter((s) => !missing.has(s.key)) };
+    report.segments = report.segments.filter((s) => !missing.has(s.key));
+  }
+  if (only) {
+    // Named profiles take part even when in no segment: they get their explicit "false" flags.
+    const named = [...only].map((k) => resolveIdentity({ [config.identity.customerio]: k }, config.identity));
+    store.addProfiles(named.flatMap((n) => (n.ok ? [{ targetId: n.targetId, key: n.key }] : [])));
   }
   report.rejected.byReason = store.rejectedCounts();
   report.rejected.total = Object.values(report.rejected.byReason).reduce((a, b) => a + b, 0);
@@ -250,7 +271,7 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
 
   report.durationMs = now() - started;
   if (!dryRun) {
-    const unconfirmed = report.batches.some((b) => !b.resumed && b.status !== 'complete') || stopUploads;
+    const unconfirmed = report.batches.some((b) => !b.resumed && b.status !== 'complete') || stopUploads || missing.size > 0;
     report.status = unconfirmed ? 'incomplete' : 'ok';
     store.finishRun(runId, report.status, JSON.stringify(report));
   }

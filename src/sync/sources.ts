@@ -4,8 +4,20 @@
 import type { SegmentDef } from '../config/types.js';
 import type { PersonIdentifiers } from './identity.js';
 
+/** A segment of the contract that the platform does not have (not applied yet, or deleted). */
+export class MissingSegmentError extends Error {
+  constructor(
+    readonly segmentKey: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'MissingSegmentError';
+  }
+}
+
 export interface MembershipSource {
-  /** Members of one segment, page by page (streamed: never the whole segment at once). */
+  /** Members of one segment, page by page (streamed: never the whole segment at once). Throws MissingSegmentError before the first page when the segment does not exist. */
   members(segment: SegmentDef): AsyncIterable<PersonIdentifiers[]>;
 }
 

@@ -3,6 +3,7 @@
 // with what the contract says at each phase.
 import type { Config, SegmentDef } from '../config/types.js';
 import { UsageError } from '../model/errors.js';
+import { parseMarker, stripHtmlMarker } from '../plan/marker.js';
 import { FALSE, TRUE, segmentAttribute } from '../model/attributes.js';
 import { expectedExperience, type ExpectedExperience } from './expected.js';
 import { resolveIdentity } from './identity.js';
@@ -155,7 +156,11 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     );
     const flagOk = profile?.[attr] === want;
     const servedOk = sameContent(served.content, expected?.content);
-    const offer = Object.values(config.offers).find((o) => served.content !== undefined && sameContent(o.content, served.content));
+    const marker = parseMarker(served.content);
+    const offer =
+      marker && marker.workspace === config.workspace && config.offers[marker.key]
+        ? config.offers[marker.key]
+        : Object.values(config.offers).find((o) => served.content !== undefined && sameContent(o.content, served.content));
     const phase: VerifyPhase = {
       name,
       member,
@@ -185,8 +190,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
   };
 }
 
+/** Offer content as served equals the contract's, ignoring whitespace and the ownership marker apply adds. */
 function sameContent(a: string | undefined, b: string | undefined): boolean {
-  const norm = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim();
+  const norm = (s: string | undefined) => stripHtmlMarker(s ?? '').replace(/\s+/g, ' ').trim();
   return norm(a) === norm(b);
 }
 

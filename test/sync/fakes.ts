@@ -2,7 +2,7 @@
 import type { Config, SegmentDef } from '../../src/config/types.js';
 import { parseBatch } from '../../src/sync/batch.js';
 import type { PersonIdentifiers } from '../../src/sync/identity.js';
-import type { BatchStatusResult, MembershipSource, ProfileSink, TraitSource, WritebackSink } from '../../src/sync/sources.js';
+import { MissingSegmentError, type BatchStatusResult, type MembershipSource, type ProfileSink, type TraitSource, type WritebackSink } from '../../src/sync/sources.js';
 
 export function seg(key: string, id: number, type: SegmentDef['type'] = 'data_driven'): SegmentDef {
   return { key, name: key, type, id, previous_keys: [] };
@@ -49,7 +49,11 @@ export class FakeCustomerio implements MembershipSource, TraitSource, WritebackS
     return this;
   }
 
+  /** Segment keys the workspace does not have. */
+  missing = new Set<string>();
+
   async *members(segment: SegmentDef): AsyncIterable<PersonIdentifiers[]> {
+    if (this.missing.has(segment.key)) throw new MissingSegmentError(segment.key, `Segment "${segment.key}" does not exist`, 'Run apply.');
     const all = this.members_.get(segment.key) ?? [];
     for (let i = 0; i < all.length; i += this.pageSize) yield all.slice(i, i + this.pageSize);
   }

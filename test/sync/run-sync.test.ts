@@ -68,6 +68,20 @@ describe('runSync', () => {
     expect(r5.profiles.changed).toBe(0);
   });
 
+  it('a segment missing on the platform is reported and its flags are left alone (not turned into exits)', async () => {
+    const { cio, target, run } = setup();
+    cio.set('cart', ['a', 'b']).set('vip', ['a']);
+    await run();
+    cio.missing.add('cart');
+    cio.set('vip', ['a', 'b']);
+    const r = await run();
+    expect(r.status).toBe('incomplete');
+    expect(r.problems.join()).toContain('Segment "cart" does not exist');
+    expect(r.segments.map((s) => s.key)).toEqual(['vip', 'purchased']);
+    expect(target.profiles.get('b')).toMatchObject({ seg_cart: 'true', seg_vip: 'true' });
+    expect(r.attributes).toEqual([{ name: 'seg_vip', rows: 1 }]);
+  });
+
   it('dry-run uploads nothing and changes no state', async () => {
     const { cio, target, run, store } = setup();
     cio.set('cart', ['a', 'b']);

@@ -1,7 +1,8 @@
 // `audiences verify`: moves one test profile out of, into and out of a manual segment, syncs it,
 // and checks that Adobe Target serves what the contract says at each step.
 import { Option, type Command } from 'commander';
-import { UsageError } from '../../model/errors.js';
+import { GuardError, UsageError } from '../../model/errors.js';
+import type { SyncSession } from '../../sync/session.js';
 import type { CommandContext, CommandRegistrar } from '../main.js';
 
 export interface VerifyFlags {
@@ -34,7 +35,7 @@ export const register: CommandRegistrar = (program: Command, ctx: CommandContext
 export async function runVerifyCommand(
   flags: VerifyFlags,
   ctx: CommandContext,
-  extra: { env?: NodeJS.ProcessEnv; ensureApplied?: (session: import('../../sync/session.js').SyncSession) => Promise<void> } = {},
+  extra: { env?: NodeJS.ProcessEnv; ensureApplied?: (session: SyncSession) => Promise<void> } = {},
 ): Promise<number> {
   if (!flags.profile) throw new UsageError('--profile is required.', { hint: 'Pass the Customer.io id of a test profile.' });
   const timeout = Number(flags.timeout ?? '120');
@@ -55,7 +56,7 @@ export async function runVerifyCommand(
       segment: flags.segment,
       location: flags.location,
       timeoutMs: timeout * 1000,
-      ensureApplied: extra.ensureApplied ? () => extra.ensureApplied!(session) : undefined,
+      ensureApplied: () => (extra.ensureApplied ? extra.ensureApplied(session) : ensureApplied(session, { apply: Boolean(flags.sandbox) })),
       onPhase: (p) => {
         if (flags.format === 'human') ctx.output.err(`verify: ${p.name}: ${p.ok ? 'ok' : 'mismatch'}\n`);
       },
@@ -65,5 +66,38 @@ export async function runVerifyCommand(
     return report.ok ? 0 : 1;
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * Verify tests the contract only if the platforms carry it. Against the sandbox it applies the
+ * config itself (the sandbox is disposable); against the real platforms it only checks, and
+ * refuses when a plan would change something: `audiences apply` is the reviewed way to change them.
+ */
+export async function ensureApplied(session: SyncSession, opts: { apply: boolean }): Promise<void> {
+  const { openSession } = await import('../session.js');
+  const { refreshPlan, knownIdsOf } = await import('../../apply/refresh-plan.js');
+  const { applyPlan } = await import('../../apply/apply-plan.js');
+  const s = await openSession({ configFile: session.configFile, runningSandbox: session.sandbox });
+  try {
+    const refreshed = await refreshPlan(s.config, s.providers, s.platforms);
+    const pending = refreshed.plan.changes.filter((c) => c.action !== 'manual');
+    if (pending.length === 0) return;
+    if (!opts.apply) {
+      throw new GuardError(`The platforms do not match ${session.configFile} yet (${pending.length} pending change(s)), so verify would test something else.`, {
+        hint: 'Run `audiences plan` and `audiences apply` first, then verify.',
+      });
+    }
+    const results = await applyPlan(refreshed.plan.changes, s.providers, knownIdsOf(refreshed.existing), { workspace: s.config.workspace });
+    const failed = results.filter((r) => r.status === 'failed');
+    const after = await refreshPlan(s.config, s.providers, s.platforms);
+    const left = after.plan.changes.filter((c) => c.action !== 'manual');
+    if (failed.length > 0 || left.length > 0) {
+      throw new GuardError(`Applying the config to the sandbox did not converge (${failed.length} failed, ${left.length} left).`, {
+        hint: 'Run `audiences apply --sandbox` to see the details.',
+      });
+    }
+  } finally {
+    await s.close();
   }
 }

@@ -200,6 +200,12 @@ export class SqliteSyncStore implements SyncStore {
     });
   }
 
+  addProfiles(profiles: Array<{ targetId: string; key: string }>): void {
+    this.tx(() => {
+      for (const m of profiles) this.st.insertProfile.run(m.targetId, m.key);
+    });
+  }
+
   addRejected(rejected: Array<{ raw: string; reason: string }>): number {
     let added = 0;
     this.tx(() => {

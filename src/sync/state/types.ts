@@ -79,6 +79,8 @@ export interface SyncStore {
   /** Empties every scratch table. */
   resetScratch(): void;
   addMembers(segment: string, members: Array<{ targetId: string; key: string }>): void;
+  /** Adds profiles to the run even when they are in no segment (verify's test profile gets its explicit false flags). */
+  addProfiles(profiles: Array<{ targetId: string; key: string }>): void;
   /** Records rejected ids (deduplicated by raw value); returns how many were new. */
   addRejected(rejected: Array<{ raw: string; reason: string }>): number;
   rejectedCounts(): Record<string, number>;
