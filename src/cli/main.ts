@@ -12,6 +12,7 @@ import { register as registerDrift } from './commands/drift.js';
 import { register as registerSandbox } from './commands/sandbox.js';
 import { register as registerSync } from './commands/sync.js';
 import { register as registerVerify } from './commands/verify.js';
+import { register as registerImport } from './commands/import.js';
 
 /** A command's action returns the exit code it wants; thrown errors are reported by main. */
 export type CommandResult = number | void;
@@ -55,7 +56,7 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 function registrars(): CommandRegistrar[] {
-  return [registerValidate, registerPlan, registerApply, registerDrift, registerSandbox, registerSync, registerVerify];
+  return [registerValidate, registerPlan, registerApply, registerDrift, registerImport, registerSandbox, registerSync, registerVerify];
 }
 
 function readVersion(): string {

@@ -14,6 +14,11 @@ export interface ProviderContext {
   ids: IdLookup;
   /** Cancels in-flight work (Ctrl-C, a global deadline). */
   signal?: AbortSignal;
+  /**
+   * How much populate reads in full: 'owned' (default: full bodies only where the diff or the guards
+   * need them) or 'all' (every object, for `audiences import`, which converts unowned ones too).
+   */
+  detail?: 'owned' | 'all';
   /** Progress lines (already free of secrets; the CLI redacts again anyway). */
   log?: (line: string) => void;
 }

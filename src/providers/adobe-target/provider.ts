@@ -71,7 +71,7 @@ export class AdobeTargetProvider implements Provider {
     const [fullAudiences, fullOffers, fullActivities] = await Promise.all([
       Promise.all(
         audiences.map(async (a) => {
-          if (parseMarker(a.description)?.workspace !== workspace) return a as ConvertAudience;
+          if (ctx.detail !== 'all' && parseMarker(a.description)?.workspace !== workspace) return a as ConvertAudience;
           return ((await this.client.getAudience(a.id)) ?? { ...a, status: 'deleted' }) as ConvertAudience;
         }),
       ),
@@ -86,7 +86,7 @@ export class AdobeTargetProvider implements Provider {
           .map(async (a) => {
             const type = a.type as ActivityType;
             const owned = parseThirdPartyId(a.thirdPartyId)?.workspace === workspace;
-            if (!owned && a.state !== 'approved') return { body: a as unknown as ConvertActivity, type };
+            if (!owned && a.state !== 'approved' && ctx.detail !== 'all') return { body: a as unknown as ConvertActivity, type };
             const full = await this.client.getActivity(type, a.id);
             return full ? { body: full as unknown as ConvertActivity, type } : undefined;
           }),
