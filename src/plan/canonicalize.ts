@@ -93,7 +93,8 @@ export function canonicalRule(node: JsonValue): JsonValue {
   for (const k of keys) {
     const v = node[k];
     if (k === 'and' || k === 'or') out[k] = asArray(v).map(canonicalRule);
-    else if (k === 'not') out[k] = canonicalRule(v);
+    // `not` holds one rule, as an object or a one-element list: both read the same.
+    else if (k === 'not') out[k] = canonicalRule(Array.isArray(v) && v.length === 1 ? v[0] : v);
     else if (Array.isArray(v)) out[k] = [...new Set(v.map((x) => (x === null ? '' : String(x))))].sort(cmp);
     else out[k] = v === null ? null : typeof v === 'object' ? canonicalRule(v) : String(v);
   }

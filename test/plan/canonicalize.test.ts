@@ -164,6 +164,9 @@ describe('canonical helpers', () => {
       and: [{ equals: ['1', '2'], profile: 'b' }, { not: { equals: ['x'], profile: 'a' } }],
     });
   });
+  it('reads a one-element `not` list like the object', () => {
+    expect(canonicalRule({ not: [{ profile: 'a', equals: ['x'] }] })).toEqual(canonicalRule({ not: { profile: 'a', equals: ['x'] } }));
+  });
   it('normalizes HTML line ends and edges only', () => {
     expect(normalizeHtml('\r\n <p>a  b</p>  \r\n<p>c</p>\n')).toBe('<p>a  b</p>\n<p>c</p>');
   });
