@@ -117,6 +117,17 @@ function yamlDiagnostic(source: ConfigSource, lineCounter: LineCounter, err: YAM
   const { line, col } = lineCounter.linePos(offset);
   let reason = err.message.replace(/\s+at line \d+, column \d+.*$/s, '').trim().replace(/\.$/, '');
   if (err.code === 'MULTIPLE_DOCS') reason = 'The file holds more than one YAML document';
+  if (/call stack/i.test(reason)) {
+    return {
+      rule: 'yaml',
+      severity,
+      message: 'The YAML is nested too deeply to read. A config is only a few levels deep: check the brackets and indentation here.',
+      path: '',
+      file: source.file,
+      line,
+      column: col,
+    };
+  }
   if (err.code === 'DUPLICATE_KEY') {
     const key = /^[^:\n]*/.exec(source.text.slice(offset))?.[0].trim() ?? '';
     if (key && key.length <= 60 && !key.includes('\n')) reason = `Key \`${key}\` appears twice in the same mapping`;

@@ -106,6 +106,16 @@ describe('parsing YAML', () => {
     expect(result.diagnostics.map((x) => x.rule)).toEqual(['schema']);
   });
 
+  it('reports absurd nesting as a YAML problem, not a crash', async () => {
+    const dir = makeTempDir();
+    const file = writeConfig(dir, `version: 1\nworkspace: x\nsegments: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    const { config, diagnostics } = await checkConfig(file, { env: {} });
+    expect(config).toBeUndefined();
+    expect(diagnostics.length).toBeGreaterThan(0);
+    expect(diagnostics.every((d) => d.rule === 'yaml' && d.severity === 'error')).toBe(true);
+    expect(diagnostics.some((d) => /nested too deeply/.test(d.message))).toBe(true);
+  });
+
   it('rejects several documents in one file', async () => {
     const dir = makeTempDir();
     const d = await checkOnly(writeConfig(dir, 'version: 1\nworkspace: a\n---\nversion: 1\nworkspace: b\n'));
