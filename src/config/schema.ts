@@ -114,7 +114,13 @@ function describeError(err: ErrorObject, data: unknown): Finding | undefined {
     }
     case 'enum': {
       const allowed = ((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
-      const suggestion = typeof value === 'string' ? formatSuggestion(value, allowed) : '';
+      const alias = typeof value === 'string' ? ENUM_ALIASES[value.toLowerCase()] : undefined;
+      const suggestion =
+        alias && allowed.includes(alias.value)
+          ? ` ${alias.hint}`
+          : typeof value === 'string'
+            ? formatSuggestion(value, allowed)
+            : '';
       return {
         path,
         message: `${capitalize(where)} is ${describeValue(value)}; it must be one of: ${allowed.join(', ')}.${suggestion}`,
@@ -170,6 +176,16 @@ function describeError(err: ErrorObject, data: unknown): Finding | undefined {
   // Unreachable: keeps the compiler sure every branch returns.
   void data;
 }
+
+/** Words people bring from the platforms' own UIs and APIs, and what the config calls them. */
+const ENUM_ALIASES: Record<string, { value: string; hint: string }> = {
+  dynamic: { value: 'data_driven', hint: "Customer.io's API calls data-driven segments `dynamic`; the config says `data_driven`." },
+  experience_targeting: { value: 'xt', hint: 'Experience Targeting activities are `xt` in the config.' },
+  ab_test: { value: 'ab', hint: 'A/B Test activities are `ab` in the config.' },
+  active: { value: 'approved', hint: 'A live Target activity is `approved` in the config.' },
+  live: { value: 'approved', hint: 'A live Target activity is `approved` in the config.' },
+  inactive: { value: 'saved', hint: 'An inactive Target activity is `saved` in the config.' },
+};
 
 function parsePointer(pointer: string): PathSegment[] {
   if (!pointer) return [];

@@ -69,6 +69,16 @@ describe('schema check', () => {
     expect(list.diagnostics[0].message).toMatch(/must be a mapping of keys.*not a list/);
   });
 
+  it('translates platform words into config words', async () => {
+    const base = buildBase();
+    base.segments.vip_high_ltv.type = 'dynamic';
+    base.activities.hero.state = 'live';
+    const { diagnostics } = await checkObject(base);
+    const messages = diagnostics.map((d) => d.message).join('\n');
+    expect(messages).toMatch(/calls data-driven segments `dynamic`; the config says `data_driven`/);
+    expect(messages).toMatch(/A live Target activity is `approved` in the config/);
+  });
+
   it('explains YAML merge keys instead of calling them typos', async () => {
     const text = `version: 1\nworkspace: test\nholdouts:\n  base: &b { percent: 10, salt: s }\n  other:\n    <<: *b\n    salt: t\n`;
     const { diagnostics } = await checkObject(text);
