@@ -13,6 +13,7 @@ import {
   type JsonValue,
   type Plan,
   type PlanSummary,
+  type PlanReference,
   type PlanWarning,
   type PlatformName,
   type Resource,
@@ -37,9 +38,11 @@ export function diffResources(desired: Resource[], existing: Resource[], opts: D
   const warnings: PlanWarning[] = [];
 
   // Read-only references (data-driven segments): checked, never changed.
+  const references: PlanReference[] = [];
   for (const ref of want.filter((r) => !r.managed)) {
     const c = checkReference(ref, have);
     if (c) changes.push(c);
+    references.push(referenceOf(ref, have, c === undefined));
   }
 
   // Policy before the diff: only objects carrying our marker take part.
@@ -124,7 +127,22 @@ export function diffResources(desired: Resource[], existing: Resource[], opts: D
     warnings: warnings.sort((a, b) => cmp(a.address ?? '', b.address ?? '') || cmp(a.message, b.message)),
     summary: summarize(ordered),
     checksum: planChecksum(ordered),
+    references,
   };
+}
+
+function referenceOf(ref: Resource, have: Resource[], ok: boolean): PlanReference {
+  const match = findReferenced(ref, have);
+  const out: PlanReference = { address: ref.address, key: ref.key, name: match ? String(match.attrs.name) : '', status: ok ? 'ok' : 'manual' };
+  if (match?.id !== undefined) out.id = match.id;
+  if (match && match.meta.state !== undefined) out.state = match.meta.state as string | null;
+  if (match && match.meta.size !== undefined) out.size = match.meta.size as number | null;
+  return out;
+}
+
+function findReferenced(ref: Resource, have: Resource[]): Resource | undefined {
+  const same = have.filter((x) => x.platform === ref.platform && x.kind === ref.kind);
+  return ref.id != null ? same.find((x) => String(x.id) === String(ref.id)) : same.find((x) => x.attrs.name === ref.attrs.name);
 }
 
 /** sha256 over the canonical JSON (sorted keys) of the changes. */
@@ -166,9 +184,8 @@ function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
 
 function checkReference(ref: Resource, have: Resource[]): Change | undefined {
   const same = have.filter((x) => x.platform === ref.platform && x.kind === ref.kind);
-  const match =
-    ref.id != null ? same.find((x) => String(x.id) === String(ref.id)) : same.find((x) => x.attrs.name === ref.attrs.name);
-  const label = `data-driven segment ${ref.id != null ? `${ref.id} ` : ''}"${String(ref.attrs.name)}"`;
+  const match = findReferenced(ref, have);
+  const label = `data-driven segment${ref.id != null ? ` ${ref.id}` : ''}${ref.attrs.name ? ` "${String(ref.attrs.name)}"` : ''}`;
   const base = {
     address: ref.address,
     platform: ref.platform,

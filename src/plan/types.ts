@@ -95,6 +95,21 @@ export interface PlanSummary {
   manual: number;
 }
 
+/** A read-only reference (Customer.io data-driven segment) as found on the platform. */
+export interface PlanReference {
+  address: string;
+  key: string;
+  /** Server id found (undefined when missing). */
+  id?: string | number;
+  /** The name on the platform ('' when missing). */
+  name: string;
+  /** Platform state (Customer.io: events, build, finished…) and member count, when read. */
+  state?: string | null;
+  size?: number | null;
+  /** ok: exists, data-driven, declared name; otherwise a 'manual' change says what to do. */
+  status: 'ok' | 'manual';
+}
+
 export interface Plan {
   format_version: string;
   changes: Change[];
@@ -102,6 +117,8 @@ export interface Plan {
   summary: PlanSummary;
   /** sha256 (hex) of the canonical JSON of `changes`. */
   checksum: string;
+  /** Read-only references checked by the plan (not part of the checksum: they never change). */
+  references?: PlanReference[];
 }
 
 export const PLAN_FORMAT_VERSION = '1.0';

@@ -18,6 +18,15 @@ export function planJson(plan: Plan): Record<string, unknown> {
     },
     changes: p.changes.map(changeJson),
     warnings: p.warnings.map((w) => ({ code: w.code, ...(w.address ? { address: w.address } : {}), message: w.message })),
+    references: (p.references ?? []).map((r) => ({
+      address: r.address,
+      key: r.key,
+      ...(r.id !== undefined ? { id: r.id } : {}),
+      name: r.name,
+      state: r.state ?? null,
+      size: r.size ?? null,
+      status: r.status,
+    })),
   };
 }
 

@@ -67,6 +67,27 @@ export function renderPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     if (shown === 0 && text.length + open.length + reserve > max) continue;
     text += section + close;
   }
+  const refs = p.references ?? [];
+  if (refs.length > 0) {
+    const rows = refs.map(
+      (r) =>
+        `| ${r.status === 'ok' ? ':white_check_mark:' : ':hand:'} \`${r.key}\` | ${r.id ?? '—'} | ${cell(r.name || 'missing')} | ${r.state ?? '—'} | ${
+          r.size == null ? '—' : r.size.toLocaleString('en-US')
+        } |`,
+    );
+    const table = [
+      `<details><summary><b>Read-only references</b>: ${refs.length} data-driven segment${refs.length === 1 ? '' : 's'} checked</summary>`,
+      '',
+      '| Segment | Id | Name in Customer.io | State | Size |',
+      '|---|---:|---|---|---:|',
+      ...rows,
+      '',
+      '</details>',
+      '',
+      '',
+    ].join('\n');
+    if (text.length + table.length + reserve <= max) text += table;
+  }
   if (omitted > 0) {
     text +=
       `> [!NOTE]\n> ${omitted} change${omitted === 1 ? '' : 's'} not shown: the comment is limited to ${max.toLocaleString('en-US')} characters. ` +
@@ -92,6 +113,10 @@ function changeBlock(c: Change): string {
 function fenceFor(content: string): string {
   const longest = Math.max(2, ...[...content.matchAll(/`+/g)].map((m) => m[0].length));
   return '`'.repeat(longest + 1);
+}
+
+function cell(s: string): string {
+  return oneLine(s).replace(/\|/g, '\\|');
 }
 
 function oneLine(s: string): string {

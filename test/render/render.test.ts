@@ -85,7 +85,8 @@ describe('json renderer', () => {
 
   it('carries the documented top-level fields', () => {
     const doc = JSON.parse(renderPlanJson(plan));
-    expect(Object.keys(doc)).toEqual(['format_version', 'checksum', 'summary', 'changes', 'warnings']);
+    expect(Object.keys(doc)).toEqual(['format_version', 'checksum', 'summary', 'changes', 'warnings', 'references']);
+    expect(doc.references.find((r: { key: string }) => r.key === 'lapsed_90d')).toEqual({ address: 'customerio.segment.lapsed_90d', key: 'lapsed_90d', id: 105, name: 'Lapsed 90 days', state: 'finished', size: null, status: 'manual' });
     expect(doc.checksum).toBe(plan.checksum);
     expect(Object.keys(doc.changes[0]).slice(0, 5)).toEqual(['address', 'platform', 'kind', 'key', 'action']);
   });
