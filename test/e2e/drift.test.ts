@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApply } from '../../src/cli/commands/apply.js';
-import { runDrift, type DriftFlags } from '../../src/cli/commands/drift.js';
+import { runDrift, type DriftDeps, type DriftFlags } from '../../src/cli/commands/drift.js';
 import { AdobeTargetClient } from '../../src/providers/adobe-target/client.js';
 import { FAST_HTTP, buildContext, closeWorkspaces, openWorkspace, type TestWorkspace } from './helpers.js';
 import { SMALL_CONFIG } from './small-config.js';
@@ -35,7 +35,7 @@ async function startWebhook(): Promise<{ url: string; posts: Array<{ path: strin
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T01/B02/webhooktoken`, posts };
 }
 
-async function drift(ws: TestWorkspace, flags: Partial<DriftFlags> = {}, http = FAST_HTTP) {
+async function drift(ws: TestWorkspace, flags: Partial<DriftFlags> = {}, http: DriftDeps["http"] = FAST_HTTP) {
   const ctx = buildContext();
   try {
     const code = await runDrift({ config: ws.configFile, ...flags }, ctx, { runningSandbox: ws.sandbox, http });
