@@ -101,7 +101,8 @@ export function block(v: JsonValue | undefined): string[] {
  */
 export function fieldLines(f: FieldChange, action: Action): Array<[' ' | '+' | '-', string]> {
   if (action === 'create' || (f.before === undefined && action !== 'manual')) {
-    if (f.after === null && action === 'create') return []; // unset optional fields (no schedule) are noise
+    // Unset optional fields (no schedule, no description) are noise on a create.
+    if ((f.after === null || f.after === '') && action === 'create') return [];
     const one = inline(f.after);
     if (one !== undefined) return [['+', `${f.path} = ${one}`]];
     return [['+', `${f.path} =`], ...block(f.after).map((l) => ['+', `    ${l}`] as ['+', string])];
