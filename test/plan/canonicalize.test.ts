@@ -1,3 +1,4 @@
+// Markers, converters and canonicalization: platform echoes of what we sent compare equal to desired.
 import { describe, expect, it } from 'vitest';
 import { canonicalRule, canonicalize, normalizeHtml, normalizeInstant } from '../../src/plan/canonicalize.js';
 import { compileDesired } from '../../src/plan/compile.js';

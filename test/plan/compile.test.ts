@@ -1,3 +1,4 @@
+// compileDesired: the root program, targetRule mapping, activity-specific audiences, precedence exclusions, priorities.
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../src/plan/compile.js';
 import type { Resource } from '../../src/plan/types.js';

@@ -1,3 +1,4 @@
+// diffResources: apply-then-plan-empty through the converters for every kind, drift reverted, references, ownership, renames, adoption, ordering, checksum.
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../src/plan/compile.js';
 import { diffResources, planChecksum } from '../../src/plan/diff.js';

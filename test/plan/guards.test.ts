@@ -1,3 +1,4 @@
+// checkGuards: each guard refuses without --force, with a message that says what to do.
 import { describe, expect, it } from 'vitest';
 import { compileDesired } from '../../src/plan/compile.js';
 import { diffResources } from '../../src/plan/diff.js';

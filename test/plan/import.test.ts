@@ -1,3 +1,4 @@
+// importExisting: YAML for unowned objects, skips with reasons, adoption changes that write markers.
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { importExisting, slug } from '../../src/plan/import.js';

@@ -1,3 +1,4 @@
+// Plan renderers: goldens (human, markdown, json), colour, the 65k cap, schema validation, redaction.
 import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
