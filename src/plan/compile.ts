@@ -146,8 +146,22 @@ function compileActivities(config: Config, prev: PrevFn): Resource[] {
     );
   }
   // Derived audiences sort by key, so output order never depends on which activity came first.
-  return [...[...derived.values()].sort((a, b) => cmpStr(a.key, b.key)), ...out];
+  const list = [...derived.values()].sort((a, b) => cmpStr(a.key, b.key));
+  // Target names should be unique and at most 250 characters: disambiguate with the key if needed.
+  const taken = new Set(Object.values(config.audiences).map((a) => a.name));
+  const seen = new Map<string, number>();
+  for (const r of list) seen.set(String(r.attrs.name), (seen.get(String(r.attrs.name)) ?? 0) + 1);
+  for (const r of list) {
+    let name = String(r.attrs.name);
+    if (taken.has(name) || (seen.get(name) ?? 0) > 1) name = `${name} [${r.key}]`;
+    if (name.length > MAX_NAME) name = `${name.slice(0, MAX_NAME - 1)}…`;
+    r.attrs.name = name;
+  }
+  return [...list, ...out];
 }
+
+/** Target's limit on audience and activity names. */
+export const MAX_NAME = 250;
 
 /** The rule of a declared audience: segment membership plus its `where` conditions. */
 export function baseRule(a: AudienceDef): RuleNode[] {

@@ -162,6 +162,25 @@ describe('compileDesired rules', () => {
     expect(rs.some((r) => r.key.startsWith('y/'))).toBe(false);
   });
 
+  it('keeps activity-specific audience names unique and within 250 characters', () => {
+    const rs = compileDesired(
+      config({
+        segments: [segment('s')],
+        audiences: [audience('a', 's', { name: 'A' })],
+        holdouts: { h: { key: 'h', percent: 10, salt: 's', writeback: false } },
+        offers: [offer('o')],
+        activities: [
+          activity('x', { name: 'Hero', holdout: 'h', experiences: [exp('a', 'o')] }),
+          activity('y', { name: 'Hero', holdout: 'h', experiences: [exp('a', 'o')] }),
+          activity('z', { name: 'L'.repeat(300), holdout: 'h', experiences: [exp('a', 'o')] }),
+        ],
+      }),
+    );
+    expect(find(rs, 'adobe_target.audience.x/a').attrs.name).toBe('Hero: A [x/a]');
+    expect(find(rs, 'adobe_target.audience.y/a').attrs.name).toBe('Hero: A [y/a]');
+    expect(String(find(rs, 'adobe_target.audience.z/a').attrs.name)).toHaveLength(250);
+  });
+
   it('keeps pinned priorities, breaks auto ties by key', () => {
     const rs = compileDesired(
       config({
