@@ -198,6 +198,21 @@ describe('diffResources', () => {
     expect([...fake.activities.keys()]).toEqual([ids.act]);
   });
 
+  it('renames activity-specific audiences with their activity', () => {
+    const c = rootConfig();
+    const fake = seeded(c);
+    fake.apply(plan(c, fake));
+    const renamed = rootConfig();
+    const { winback_banner: wb, ...rest } = renamed.activities;
+    renamed.activities = { ...rest, lapsed_banner: { ...wb, key: 'lapsed_banner', previous_keys: ['winback_banner'] } };
+    renamed.cooldowns.post_purchase.suppress = ['lapsed_banner', 'cart_welcome_code'];
+    const p = plan(renamed, fake);
+    expect(actions(p)).toEqual(['update adobe_target.audience.lapsed_banner/lapsed_winback', 'update adobe_target.activity.lapsed_banner']);
+    expect(p.changes[0].fields.map((f) => f.path)).toEqual(['key', 'description']);
+    fake.apply(p);
+    expect(plan(renamed, fake).changes).toEqual([]);
+  });
+
   it('replaces a manual segment whose name changes, as a destructive change', () => {
     const c = config({ segments: [manualSegment('m', { name: 'Old' })] });
     const fake = seeded(c);
