@@ -14,7 +14,7 @@ export interface ApplyFlags {
 }
 
 export interface ApplyDeps extends CommandDeps {
-  /** Whether a person can answer the prompt (default: stdin and stdout are terminals). */
+  /** Whether a person can answer the prompt (default: stdin is a terminal). */
   interactive?: boolean;
   /** Asks the question and returns the answer (default: a line from stdin). */
   prompt?: (question: string) => Promise<string>;
@@ -42,7 +42,7 @@ export const register: CommandRegistrar = (program: Command, ctx: CommandContext
 };
 
 export async function runApply(planfile: string | undefined, flags: ApplyFlags, ctx: CommandContext, deps: ApplyDeps = {}): Promise<number> {
-  const interactive = deps.interactive ?? (Boolean(process.stdin.isTTY) && ctx.output.isTTY);
+  const interactive = deps.interactive ?? Boolean(process.stdin.isTTY);
   const needsConfirmation = !flags.autoApprove && planfile === undefined;
   if (needsConfirmation && !interactive) {
     throw new UsageError('apply needs a confirmation, and there is no terminal to ask on', {
@@ -130,8 +130,9 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
   });
 }
 
+/** Asks on stderr, so the question shows even when stdout is piped (`apply | tee apply.log`). */
 async function promptLine(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
   } finally {
