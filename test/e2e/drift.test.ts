@@ -78,6 +78,19 @@ describe('audiences drift', () => {
     expect(Object.keys(history.runs[1].sizes).sort()).toEqual(['cart_abandoned_4h', 'lapsed_90d', 'vip_high_ltv']);
   });
 
+  it('reports an unowned object that collides with a declared name, and leaves it alone', async () => {
+    const ws = await openWorkspace(SMALL_CONFIG);
+    const target = new AdobeTargetClient({ provider: ws.sandbox.providers.adobe_target, http: FAST_HTTP });
+    const theirs = await target.createContentOffer({ name: 'VIP access', content: '<div>made in the UI</div>' });
+    const r = await drift(ws, { format: 'json' });
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.out) as { findings: Array<{ category: string; address: string; message: string }> };
+    const collision = report.findings.find((f) => f.category === 'collision');
+    expect(collision?.address).toBe('adobe_target.offer.vip_access');
+    expect(collision?.message).toContain(`Adobe Target offer ${theirs.id} is named "VIP access"`);
+    expect((await target.getContentOffer(theirs.id))!.content).toBe('<div>made in the UI</div>');
+  });
+
   it('flags a segment whose size swings beyond size_swing_pct against recent runs; --history and --keep', async () => {
     const ws = await openWorkspace(SMALL_CONFIG.replace('version: 1\n', 'version: 1\nsync: { size_swing_pct: 40 }\n'));
     await apply(ws);
