@@ -88,6 +88,8 @@ describe('the root program', () => {
     await target.updateContentOffer(offer.id, { name: offerFull.name, content: offerFull.content.replace('New arrivals', 'Old arrivals') });
     const hero = (await target.findActivityByThirdPartyId(formatThirdPartyId('acme-d2c', 'homepage_hero')))!;
     await target.setActivityName(hero.id, 'Renamed in the UI');
+    const banner = (await target.findActivityByThirdPartyId(formatThirdPartyId('acme-d2c', 'winback_banner')))!;
+    await target.setActivityState(banner.id, 'deactivated');
     const manual = (await cio.listSegments()).find((s) => s.name === 'VIP testers')!;
     await cio.deleteSegment(manual.id);
 
@@ -96,14 +98,16 @@ describe('the root program', () => {
     expect(drifted.out).toContain('~ adobe_target.audience.vip');
     expect(drifted.out).toContain('~ adobe_target.offer.default_hero');
     expect(drifted.out).toContain('~ adobe_target.activity.homepage_hero');
+    expect(drifted.out).toContain('~ adobe_target.activity.winback_banner');
     expect(drifted.out).toContain('+ customerio.segment.vip_testers (create)');
-    expect(drifted.out).toContain('Plan: 1 to create, 3 to update, 0 to delete, 0 to replace, 0 manual.');
+    expect(drifted.out).toContain('Plan: 1 to create, 4 to update, 0 to delete, 0 to replace, 0 manual.');
 
     const applied = await apply(ws);
     expect(applied.error).toBeUndefined();
     expect(applied.code).toBe(0);
     expect((await plan(ws)).code).toBe(0);
     expect((await target.getAudience(vip.id))!.name).toBe('VIP');
+    expect((await target.findActivityByThirdPartyId(formatThirdPartyId('acme-d2c', 'winback_banner')))!.state).toBe('approved');
   });
 });
 
