@@ -51,7 +51,8 @@ export function customerioSources(
       }
       let page: PersonIdentifiers[] = [];
       for await (const m of client.iterateMembership(id, { limit: opts.membershipLimit ?? 30_000 })) {
-        page.push({ id: m.id, email: m.email ?? null, cio_id: m.cio_id ?? null });
+        // The client's member object already has the PersonIdentifiers shape: no copy per person.
+        page.push(m);
         if (page.length >= PAGE) {
           yield page;
           page = [];
@@ -91,9 +92,8 @@ export function customerioSources(
 /** Target's Bulk Profile Update v2 as the sync's profile sink. */
 export function targetProfileSink(client: Pick<AdobeTargetClient, 'uploadProfileBatch' | 'getBatchStatus'>): ProfileSink {
   return {
-    async upload(body: Buffer) {
-      // Batch files are ASCII (every cell URL-encoded), so latin1 is a lossless, copy-cheap decode.
-      const res = await client.uploadProfileBatch(body.toString('latin1'));
+    async upload(body: string) {
+      const res = await client.uploadProfileBatch(body);
       return { batchId: res.batchId, statusUrl: res.statusUrl };
     },
     async status(batch): Promise<BatchStatusResult> {

@@ -48,7 +48,8 @@ export interface RunSyncOptions {
   now?: () => number;
 }
 
-const PAGE = 5000;
+/** Rows per store page: bounds the JS heap of each stage. */
+const PAGE = 2000;
 
 export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
   const { config, sources, store } = opts;
@@ -281,7 +282,8 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
 
   async function readTraits(s: SyncSpec): Promise<void> {
     const fieldKeys = s.fields.map((f) => f.key);
-    const current = report.segments.reduce((a, b) => Math.max(a, b.members), 0);
+    // Before addPreviousMembers, the run's universe is exactly the current members.
+    const current = store.universeCount();
     if (sources.traits.bulk && !only && current > (opts.bulkTraitsAbove ?? 10_000)) {
       progress.stage('traits (export)');
       for await (const page of sources.traits.bulk(s.segments, fieldKeys)) {

@@ -44,8 +44,8 @@ export interface BatchStatusResult {
 }
 
 export interface ProfileSink {
-  /** Uploads one Bulk Profile Update v2 file; resolves once Target accepted it. */
-  upload(body: Buffer): Promise<{ batchId: string; statusUrl?: string }>;
+  /** Uploads one Bulk Profile Update v2 file (ASCII text); resolves once Target accepted it. */
+  upload(body: string): Promise<{ batchId: string; statusUrl?: string }>;
   status(batch: { batchId: string; statusUrl?: string }): Promise<BatchStatusResult>;
 }
 

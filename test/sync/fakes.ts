@@ -84,9 +84,8 @@ export class FakeTarget implements ProfileSink {
   failUpload = false;
   statusCalls = 0;
 
-  async upload(body: Buffer): Promise<{ batchId: string; statusUrl?: string }> {
+  async upload(text: string): Promise<{ batchId: string; statusUrl?: string }> {
     if (this.failUpload) throw new Error('upload refused');
-    const text = body.toString('utf8');
     const parsed = parseBatch(text);
     const batchId = `b${this.uploads.length + 1}`;
     this.uploads.push({ batchId, columns: parsed.columns, rows: parsed.rows.length, body: text });

@@ -84,7 +84,7 @@ describe('batch files', () => {
     expect(files.map((f) => f.rows)).toEqual([3, 3, 1]);
     expect(files[0]?.firstId).toBe('id0');
     expect(files[0]?.lastId).toBe('id2');
-    expect(parseBatch(files[1]?.body.toString() ?? '').rows.map((r) => r.thirdPartyId)).toEqual(['id3', 'id4', 'id5']);
+    expect(parseBatch(files[1]?.body ?? '').rows.map((r) => r.thirdPartyId)).toEqual(['id3', 'id4', 'id5']);
 
     const small = new BatchBuilder(['seg_a'], { maxRows: 1000, maxBytes: 60 });
     const sizes: number[] = [];

@@ -87,7 +87,7 @@ export class SqliteSyncStore implements SyncStore {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
-      const cache = -1024 * (options.cacheMb ?? 32);
+      const cache = -1024 * (options.cacheMb ?? 16);
       this.db.pragma(`cache_size = ${cache}`);
       this.db.pragma(`temp.cache_size = ${cache}`);
       const version = this.db.pragma('user_version', { simple: true }) as number;

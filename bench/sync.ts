@@ -1,0 +1,194 @@
+// Bench of `audiences sync`: N profiles (default 1,000,000) across 6 segments, against the sandbox
+// served from a CHILD process so the peak RSS printed is the sync's own. Prints wall time, rows per
+// second, peak RSS (goal < 300 MB) and the rows a following no-change sync uploads (goal 0).
+//   npx tsx bench/sync.ts [--profiles 1000000] [--fields] [--heap-mb 128] [--keep]
+// V8 grows its heap lazily, so RSS depends on when it collects as much as on what is live. The
+// bench therefore reruns itself under --max-old-space-size (default 128 MB; --heap-mb 0 for V8's
+// own default): a sync whose live set grew with the population would die there, not pass.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/index.js';
+import { AdobeTargetClient } from '../src/providers/adobe-target/client.js';
+import { CustomerioClient } from '../src/providers/customerio/client.js';
+import { sandboxProvidersAt } from '../src/sandbox/index.js';
+import { customerioSources, targetProfileSink } from '../src/sync/adapters.js';
+import type { SyncProgress } from '../src/sync/progress.js';
+import { runSync } from '../src/sync/run-sync.js';
+import { SqliteSyncStore } from '../src/sync/state/sqlite.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const value = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? (args[i + 1] as string) : dflt;
+};
+const profiles = Number(value('--profiles', '1000000').replace(/_/g, ''));
+const withFields = flag('--fields');
+if (!Number.isInteger(profiles) || profiles <= 0) throw new Error('--profiles must be a positive integer');
+
+const SEGMENTS = 6;
+const heapMb = Number(value('--heap-mb', '128'));
+
+function configYaml(): string {
+  const segs = Array.from({ length: SEGMENTS }, (_, s) => `  seg${s + 1}: { name: "Bench segment ${s + 1}", type: data_driven, id: ${201 + s} }`).join('\n');
+  const auds = Array.from({ length: SEGMENTS }, (_, s) => `  aud${s + 1}: { name: "Bench audience ${s + 1}", segment: seg${s + 1} }`).join('\n');
+  return `version: 1
+workspace: bench
+providers:
+  customerio:
+    region: us
+    app_api_key: \${CIO_KEY}
+    site_id: \${CIO_SITE}
+    track_api_key: \${CIO_TRACK}
+  adobe_target:
+    tenant: bench
+    client_code: bench
+    client_id: \${AT_ID}
+    client_secret: \${AT_SECRET}
+identity: { customerio: id, hash: none }
+${withFields ? 'fields:\n  lifetime_value: { type: number }\n  orders_count: { type: integer }\n' : ''}segments:
+${segs}
+audiences:
+${auds}
+holdouts:
+  control: { percent: 10, salt: "bench" }
+`;
+}
+
+async function startChild(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./sync-sandbox-child.ts', import.meta.url)), String(profiles)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`sandbox child exited with ${code}`)));
+    lines.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin!.end();
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+/** Where the RSS peaked (sampled every 50 ms), for BENCH_MEM=1. */
+const peak = { rss: 0, stage: '' };
+let currentStage = '';
+if (process.env.BENCH_MEM) {
+  setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak.rss) Object.assign(peak, { rss, stage: currentStage });
+  }, 50).unref();
+}
+
+/** Plain progress lines on stderr, at most one every 5 seconds per stage. */
+function progressLines(): SyncProgress {
+  let name = '';
+  let n = 0;
+  let last = 0;
+  return {
+    stage(s) {
+      name = s;
+      currentStage = s;
+      n = 0;
+      last = Date.now();
+      process.stderr.write(`  ${s}…\n`);
+    },
+    tick(k) {
+      n += k;
+      if (Date.now() - last > 5000) {
+        last = Date.now();
+        process.stderr.write(`  ${name}: ${n.toLocaleString('en-US')}\n`);
+      }
+    },
+    note(t) {
+      process.stderr.write(`  ${t}\n`);
+    },
+    done() {
+      if (process.env.BENCH_MEM) {
+        const m = process.memoryUsage();
+        const f = (b: number) => `${Math.round(b / 1048576)}`;
+        process.stderr.write(`    mem after ${name}: rss ${f(m.rss)} heap ${f(m.heapUsed)}/${f(m.heapTotal)} ext ${f(m.external)} ab ${f(m.arrayBuffers)} MB\n`);
+      }
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sync-'));
+  const file = join(dir, 'audiences.yaml');
+  writeFileSync(file, configYaml());
+  const { config } = await loadConfig(file, { env: {} });
+
+  process.stderr.write(`Seeding a sandbox with ${profiles.toLocaleString('en-US')} profiles in a child process…\n`);
+  const tSeed = Date.now();
+  const child = await startChild();
+  process.stderr.write(`  ready in ${((Date.now() - tSeed) / 1000).toFixed(1)}s at ${child.url}\n`);
+  const providers = sandboxProvidersAt(child.url);
+  const http = { timeoutMs: 300_000 };
+  const cio = new CustomerioClient({ provider: providers.customerio, http });
+  const target = new AdobeTargetClient({ provider: providers.adobe_target, http });
+  const src = customerioSources(cio, config.identity);
+  const store = new SqliteSyncStore(join(dir, 'sync.db'));
+  const sources = { membership: src, traits: src, profiles: targetProfileSink(target) };
+  const rssBefore = process.memoryUsage().rss;
+
+  try {
+    process.stderr.write('First sync…\n');
+    const t0 = performance.now();
+    const first = await runSync({ config, sources, store, progress: progressLines(), poll: { intervalMs: 250, timeoutMs: 30 * 60_000 } });
+    const wall = (performance.now() - t0) / 1000;
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+
+    process.stderr.write('Second sync (no changes)…\n');
+    const t1 = performance.now();
+    const second = await runSync({ config, sources, store, progress: progressLines() });
+    const wall2 = (performance.now() - t1) / 1000;
+    const peakRss2 = process.resourceUsage().maxRSS * 1024;
+
+    const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+    const memberships = first.segments.reduce((a, s) => a + s.members, 0);
+    const lines = [
+      '',
+      `bench/sync: ${profiles.toLocaleString('en-US')} profiles, ${SEGMENTS} segments (${memberships.toLocaleString('en-US')} memberships)${withFields ? ', 2 exported fields' : ''}, 1 holdout; V8 old space ${capped ? `capped at ${capped} MB` : 'uncapped'}`,
+      `  first sync         ${wall.toFixed(1)} s wall, ${first.profiles.uploaded.toLocaleString('en-US')} rows uploaded in ${first.batches.length} batch(es), status ${first.status}`,
+      `  rows per second    ${Math.round(first.profiles.uploaded / wall).toLocaleString('en-US')} (start to confirmed: ${first.confirmedMs !== undefined ? (first.confirmedMs / 1000).toFixed(1) : '-'} s)`,
+      `  peak RSS           ${mb(peakRss)} after the first sync (goal < 300 MB; ${mb(rssBefore)} before it), ${mb(peakRss2)} after the second`,
+      `  no-change sync     ${second.profiles.uploaded} rows uploaded (goal 0), ${wall2.toFixed(1)} s wall`,
+      `  holdout            ${first.holdouts.map((h) => `${h.key} ${((100 * h.heldOut) / Math.max(1, h.of)).toFixed(2)}% of ${h.of.toLocaleString('en-US')} (declared ${h.percent}%)`).join(', ')}`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+    if (process.env.BENCH_MEM) process.stdout.write(`  (sampled RSS peak ${mb(peak.rss)} during "${peak.stage}")\n`);
+  } finally {
+    store.close();
+    await child.stop();
+    if (!flag('--keep')) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Reruns this script under the heap cap (once), passing the arguments through. */
+function rerunCapped(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, AUDIENCES_BENCH_CAPPED: String(heapMb) },
+    });
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+const capped = process.env.AUDIENCES_BENCH_CAPPED;
+const start = heapMb > 0 && !capped ? rerunCapped().then((code) => process.exit(code)) : main();
+start.catch((err: unknown) => {
+  process.stderr.write(`bench/sync failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
