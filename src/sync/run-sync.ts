@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/types.js';
 import { holdoutAttribute } from '../model/attributes.js';
+import { redact } from '../model/secrets.js';
 import { TRUE } from '../model/attributes.js';
 import { BatchBuilder, DEFAULT_BATCH_LIMITS, type BatchFile, type BatchLimits } from './batch.js';
 import { buildSyncSpec, diffProfile, extractTraits, type SyncSpec } from './compute.js';
@@ -52,6 +53,23 @@ export interface RunSyncOptions {
 const PAGE = 2000;
 
 export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
+  const runId = `${new Date((opts.now ?? Date.now)()).toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
+  try {
+    return await runSyncOnce(opts, runId);
+  } catch (err) {
+    // Best effort: the run journal says how it ended (a killed process leaves it "running").
+    if (!opts.dryRun) {
+      try {
+        opts.store.finishRun(runId, 'failed', JSON.stringify({ error: redact(err instanceof Error ? err.message : String(err)) }));
+      } catch {
+        // The store itself may be what failed; the error below is the one to report.
+      }
+    }
+    throw err;
+  }
+}
+
+async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncReport> {
   const { config, sources, store } = opts;
   const now = opts.now ?? Date.now;
   const progress = opts.progress ?? silentProgress;
@@ -64,7 +82,6 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
   const full = opts.full ?? false;
   const dryRun = opts.dryRun ?? false;
   const started = now();
-  const runId = `${new Date(started).toISOString().replace(/[-:.]/g, '')}-${randomUUID().slice(0, 8)}`;
   const poll = {
     intervalMs: opts.poll?.intervalMs ?? 250,
     maxIntervalMs: opts.poll?.maxIntervalMs ?? 15_000,

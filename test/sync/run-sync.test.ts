@@ -217,7 +217,7 @@ describe('runSync', () => {
   const stages: SyncStage[] = ['resume', 'membership', 'traits', 'diff', 'journal', 'upload', 'confirm', 'writeback'];
   it.each(stages)('a sync killed after stage "%s" and run again ends with the right profiles', async (stage) => {
     const config = buildConfig({ holdouts: { control: { key: 'control', percent: 30, salt: 's', writeback: true } } });
-    const { cio, target, run, reopen } = setup(config);
+    const { cio, target, run, reopen, store } = setup(config);
     cio.set('cart', ['a', 'b', 'c']).set('vip', ['a']);
     cio.attributes.set('a', { lifetime_value: '800' });
     await run();
@@ -239,6 +239,7 @@ describe('runSync', () => {
     // A resume stage fires only when there is something to resume; make sure every other one fired.
     if (stage !== 'resume') expect(fired).toBe(1);
     reopen();
+    expect(store().lastRuns(1)[0]?.status).toBe('failed');
     const uploadedRowsBefore = target.rowsUploaded();
     const r = await run();
     expect(r.status).toBe('ok');
@@ -257,6 +258,7 @@ describe('runSync', () => {
     // And a further run has nothing to do.
     const again = await run();
     expect(again.profiles.changed).toBe(0);
+    expect(store().lastRuns(1)[0]?.status).toBe('ok');
     expect(again.batches).toHaveLength(0);
     // Write-back reached everyone once the run completed.
     const ids = new Set(cio.identified.map((x) => x.key));
