@@ -170,8 +170,13 @@ describe('guards refuse without --force and pass with it', () => {
     await ws.writeConfig(base);
     const refused = await apply(ws);
     expect(refused.err).toContain('Refused (live_dependency)');
+    expect((await target.getAudience(spare.id))?.name).toBe('Spare audience');
+    const forced = await apply(ws, { force: true });
+    expect(forced.err).toContain('--force overrides live_dependency');
+    expect(forced.error).toBeUndefined();
+    expect(forced.out).toMatch(/ok\s+delete\s+adobe_target\.audience\.spare/);
+    expect(await target.getAudience(spare.id)).toBeUndefined();
     await target.deleteActivity('xt', ui.id);
-    expect((await apply(ws)).code).toBe(0);
     expect((await plan(ws)).code).toBe(0);
   });
 
