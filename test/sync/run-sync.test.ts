@@ -265,3 +265,17 @@ describe('runSync', () => {
     for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) expect(ids.has(id), id).toBe(true);
   });
 });
+
+describe('SqliteSyncStore', () => {
+  it('lets one process at a time use a state file', () => {
+    const file = join(dir, 'locked.db');
+    const first = new SqliteSyncStore(file);
+    try {
+      expect(() => new SqliteSyncStore(file)).toThrow(/in use by another audiences process/);
+    } finally {
+      first.close();
+    }
+    const again = new SqliteSyncStore(file);
+    again.close();
+  });
+});

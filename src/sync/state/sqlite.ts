@@ -84,9 +84,12 @@ export class SqliteSyncStore implements SyncStore {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     try {
       this.db = new Database(file);
+      // One sync at a time per state file: the first write below takes an exclusive lock that is
+      // held until close, so a second process fails fast instead of interleaving journals.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('busy_timeout = 2000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
       const cache = -1024 * (options.cacheMb ?? 16);
       this.db.pragma(`cache_size = ${cache}`);
       this.db.pragma(`temp.cache_size = ${cache}`);
@@ -101,6 +104,11 @@ export class SqliteSyncStore implements SyncStore {
       this.db.exec(SCRATCH);
     } catch (err) {
       if (err instanceof StateError) throw err;
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+        throw new StateError(`The sync state ${file} is in use by another audiences process.`, {
+          hint: 'Wait for the other sync (or verify) to finish; only one may run per state file.',
+        });
+      }
       throw new StateError(`Cannot open the sync state ${file}: ${(err as Error).message}`, {
         hint: 'Check that the folder is writable and the file is not corrupt (move it away and run `audiences sync --full` to rebuild it).',
       });
