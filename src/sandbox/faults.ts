@@ -25,7 +25,8 @@ const ERROR_STATUSES: readonly number[] = [500, 502, 503, 504];
 export type FaultDecision =
   | { kind: 'none'; latencyMs: number }
   | { kind: 'error'; latencyMs: number; status: number }
-  | { kind: 'burst429'; latencyMs: number; retryAfterSec: number }
+  /** retryAfterSec undefined: answer without a Retry-After header. */
+  | { kind: 'burst429'; latencyMs: number; retryAfterSec?: number }
   | { kind: 'quota429'; latencyMs: number }
   /** Destroy the socket without applying the request. */
   | { kind: 'reset-before'; latencyMs: number }
@@ -115,8 +116,10 @@ export class FaultInjector {
     const rMalformed = extra ? this.random() : 1;
     const latencyMs = f.latencyMs;
     if (f.quota429 && QUOTA_HOSTS.has(host)) return { kind: 'quota429', latencyMs };
-    const { every, length, retryAfterSec } = f.burst429;
-    if (every > 0 && length > 0 && index % (every + length) >= every) return { kind: 'burst429', latencyMs, retryAfterSec };
+    const { every, length, retryAfterSec, withoutRetryAfter } = f.burst429;
+    if (every > 0 && length > 0 && index % (every + length) >= every) {
+      return { kind: 'burst429', latencyMs, retryAfterSec: withoutRetryAfter ? undefined : retryAfterSec };
+    }
     if (rReset < f.resetRate) return { kind: rWhen < 0.5 ? 'reset-before' : 'reset-after', latencyMs };
     if (rHang < (f.hangRate ?? 0)) return { kind: 'hang', latencyMs, hangMs: f.hangMs ?? 60_000 };
     if (rError < f.errorRate) {

@@ -136,6 +136,7 @@ export async function startSandboxServer(opts: SandboxServerOptions): Promise<Sa
         return send(res, exchange, errorOf(429, 'daily request quota exceeded'));
       case 'burst429': {
         const r = errorOf(429, `rate limited to 10 requests per 1s (reference ${Math.floor(at).toString(16)})`);
+        if (decision.retryAfterSec === undefined) return send(res, exchange, r);
         return send(res, exchange, { ...r, headers: { ...(r.headers ?? {}), 'retry-after': String(decision.retryAfterSec) } });
       }
       case 'error':

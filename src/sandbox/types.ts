@@ -110,8 +110,12 @@ export interface FaultSettings {
   errorRate: number;
   /** Share (0-1) of requests whose connection is destroyed (half after the body was read and applied). */
   resetRate: number;
-  /** Every `every` requests, the next `length` answer 429 with Retry-After (0: off). */
-  burst429: { every: number; length: number; retryAfterSec: number };
+  /**
+   * Every `every` requests, the next `length` answer 429 with Retry-After (0: off); with
+   * `withoutRetryAfter` the header is left out (a throttle that names no wait: Target's gateway and
+   * Track document none, so clients must back off on their own there).
+   */
+  burst429: { every: number; length: number; retryAfterSec: number; withoutRetryAfter?: boolean };
   /** Answer every App API request with a quota 429 (no Retry-After). */
   quota429: boolean;
   /** Lifetime of IMS access tokens, seconds (real: 86399). */

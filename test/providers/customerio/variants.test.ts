@@ -1,0 +1,48 @@
+// The Customer.io client against sandbox variants the other tests do not reach: Track 429s without Retry-After, and an export that fails.
+import { describe, expect, it } from 'vitest';
+import { PlatformError } from '../../../src/http/errors.js';
+import { buildClient, buildSeed, customerId, startCioSandbox } from './helpers.js';
+
+describe('Track API throttling', () => {
+  it('backs off and completes when Track answers 429 without Retry-After (Track documents no quota)', async () => {
+    const sb = await startCioSandbox({
+      seed: buildSeed({ people: 2500, segments: [{ id: 9, name: 'Manual', type: 'manual' }] }),
+      faults: { burst429: { every: 1, length: 2, retryAfterSec: 1, withoutRetryAfter: true } },
+    });
+    const cio = buildClient(sb);
+    const ids = Array.from({ length: 2500 }, (_, i) => customerId(i + 1));
+    await cio.addToSegment(9, ids);
+    await cio.identify(customerId(1), { plan: 'gold' });
+    const seg = sb.customerio!.state.segments.find((s) => s.id === 9)!;
+    expect(seg.members).toHaveLength(2500);
+    expect(sb.customerio!.state.people.find((p) => p.id === customerId(1))!.attributes.plan).toBe('gold');
+    const refused = sb.requests.filter((r) => r.host === 'cio-track' && r.response?.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(6);
+    expect(refused.every((r) => r.response!.headers['retry-after'] === undefined)).toBe(true);
+  });
+
+  it('the same 429 without Retry-After on the App API is a quota: one request, then a clear error', async () => {
+    const sb = await startCioSandbox({ faults: { burst429: { every: 1, length: 50, retryAfterSec: 1, withoutRetryAfter: true } } });
+    const cio = buildClient(sb);
+    await cio.listSegments();
+    const from = sb.requests.length;
+    const err = await cio.listSegments().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect((err as PlatformError).kind).toBe('quota');
+    expect(sb.requests.length - from).toBe(1);
+  });
+});
+
+describe('exports', () => {
+  it('stops with a clear error when the sandbox fails the export (variants.exportFails)', async () => {
+    const sb = await startCioSandbox();
+    sb.customerio!.variants.exportFails = true;
+    const cio = buildClient(sb);
+    const e = await cio.createExport({ filters: { attribute: { field: 'plan', operator: 'eq', value: 'pro' } } });
+    const err = await cio.downloadExport(e.id).catch((x: unknown) => x);
+    expect(String((err as Error).message)).toMatch(/export \d+ failed/);
+    // It polled while pending and never asked for a download link.
+    expect(sb.requests.filter((r) => r.path === `/v1/exports/${e.id}`).length).toBeGreaterThanOrEqual(2);
+    expect(sb.requests.some((r) => r.path.endsWith('/download'))).toBe(false);
+  });
+});
