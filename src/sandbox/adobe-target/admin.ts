@@ -18,6 +18,20 @@ export interface AdminContext {
   changed: () => void;
   /** Attribute names seen by the profile store (for profileattributes/mbox). */
   profileAttributeNames: () => string[];
+  /** How list answers page and what their envelope holds (uncertain; see ListVariant). */
+  lists: ListVariant;
+}
+
+/**
+ * List behaviours the references leave open, switchable so clients are tested on each: slate and
+ * aio samples show `{total, offset, limit, <items>}` and honour any `limit`; admin-api.json declares
+ * only `total` and the array, and a server may cap the page size.
+ */
+export interface ListVariant {
+  /** Largest page the server returns whatever `limit` asks (default: no cap but 2147483647). */
+  maxLimit?: number;
+  /** 'full' (default): total, offset, limit; 'total-only': total and items; 'items-only': the array alone. */
+  envelope?: 'full' | 'total-only' | 'items-only';
 }
 
 type Handler = (body: unknown) => SandboxResponse;
@@ -182,8 +196,10 @@ function listResponse(
   filterable: string[],
   version: number,
   now: number,
+  variant: ListVariant = {},
 ): SandboxResponse {
-  const limit = parseNonNegative(query.get('limit'), MAX_INT);
+  const asked = parseNonNegative(query.get('limit'), MAX_INT);
+  const limit = asked === undefined || variant.maxLimit === undefined ? asked : Math.min(asked, variant.maxLimit);
   const offset = parseNonNegative(query.get('offset'), 0);
   if (limit === undefined) return adminError(400, 'Invalid.Parameter', `limit must be a non-negative integer`, now);
   if (offset === undefined) return adminError(400, 'Invalid.Parameter', `offset must be a non-negative integer`, now);
@@ -217,6 +233,9 @@ function listResponse(
     return compareValues(x.id, y.id);
   });
   const page = sorted.slice(offset, offset + limit);
+  const envelope = variant.envelope ?? 'full';
+  if (envelope === 'items-only') return ok({ [key]: page }, version);
+  if (envelope === 'total-only') return ok({ total: sorted.length, [key]: page }, version);
   return ok({ total: sorted.length, offset, limit, [key]: page }, version);
 }
 
@@ -253,7 +272,7 @@ class AudienceHandlers {
       modifiedAt: a.modifiedAt,
       workspace: a.workspace,
     }));
-    return listResponse('audiences', rows, query, ['name', 'id', 'modifiedAt', 'origin', 'workspace'], ['id', 'name', 'origin', 'workspace'], 3, this.ctx.now());
+    return listResponse('audiences', rows, query, ['name', 'id', 'modifiedAt', 'origin', 'workspace'], ['id', 'name', 'origin', 'workspace'], 3, this.ctx.now(), this.ctx.lists);
   }
 
   get(id: number | undefined): SandboxResponse {
@@ -387,7 +406,7 @@ class OfferHandlers {
       modifiedAt: o.modifiedAt,
       workspace: o.workspace,
     }));
-    return listResponse('offers', rows, query, ['name', 'id', 'modifiedAt', 'type', 'workspace'], ['id', 'name', 'type', 'workspace'], 2, this.ctx.now());
+    return listResponse('offers', rows, query, ['name', 'id', 'modifiedAt', 'type', 'workspace'], ['id', 'name', 'type', 'workspace'], 2, this.ctx.now(), this.ctx.lists);
   }
 
   get(type: 'content' | 'json', id: number | undefined): SandboxResponse {
@@ -497,6 +516,7 @@ class ActivityHandlers {
       ['id', 'name', 'thirdPartyId', 'state', 'type', 'priority', 'workspace'],
       3,
       this.ctx.now(),
+      this.ctx.lists,
     );
   }
 

@@ -12,6 +12,13 @@ export interface DeliveryContext {
   admin: AdminState;
   profiles: ProfileStore;
   now: () => number;
+  /**
+   * Whether profileParameters are written to the visitor's profile (creating it) after the call, as
+   * in-mbox profile attributes are in Target; off: they count for that decision only. Uncertain.
+   */
+  storeProfileParameters?: boolean;
+  /** Called after profileParameters were stored. */
+  profilesChanged?: () => void;
 }
 
 interface MboxRequest {
@@ -65,6 +72,13 @@ export function handleDelivery(req: SandboxRequest, ctx: DeliveryContext): Sandb
     if (bad) return edgeError(400, `Invalid profile parameter name '${bad}'`);
     const decision = m.name ? decide(ctx, { thirdPartyId, tntId }, m, body.context?.address?.url) : undefined;
     mboxes.push({ index: m.index, name: m.name, ...(decision ? { options: decision.options } : {}) });
+  }
+  if (ctx.storeProfileParameters) {
+    const pairs = (body.execute?.mboxes ?? []).flatMap((m) => Object.entries(m.profileParameters ?? {}).map(([k, v]): [string, string] => [k, String(v)]));
+    if (pairs.length > 0) {
+      ctx.profiles.update(thirdPartyId ?? tntId, pairs, ctx.now(), true);
+      ctx.profilesChanged?.();
+    }
   }
   return {
     status: 200,

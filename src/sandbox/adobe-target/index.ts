@@ -2,7 +2,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator, EmulatorContext, EmulatorFactory, HostName, SandboxRequest, SandboxResponse, SandboxSeed } from '../types.js';
-import { handleAdmin } from './admin.js';
+import { handleAdmin, type ListVariant } from './admin.js';
+import { TokenBuckets } from '../customerio/rate-limit.js';
 import {
   createAdminState,
   loadAdminState,
@@ -14,11 +15,11 @@ import {
 } from './admin-state.js';
 import { decide, handleDelivery, type Decision } from './delivery.js';
 import { applyDueUpdates, handleProfileApi, type Batch, type EdgeContext } from './edge.js';
-import { adminError, edgeError, gatewayError } from './http-util.js';
+import { adminError, edgeError, gatewayError, header } from './http-util.js';
 import { ImsTokens } from './ims.js';
 import { ProfileStore, type ProfileAttribute } from './profile-store.js';
 
-export type { Batch, Decision, ProfileAttribute, StoredActivity, StoredAudience, StoredOffer };
+export type { Batch, Decision, ListVariant, ProfileAttribute, StoredActivity, StoredAudience, StoredOffer };
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS } from './edge.js';
 
 export interface TargetEmulatorOptions {
@@ -36,6 +37,18 @@ export interface TargetEmulatorOptions {
   uniqueAudienceNames?: boolean;
   /** Inactivity after which a profile disappears (default 14 days). */
   profileLifetimeDays?: number;
+  /**
+   * Delivery `profileParameters` are also written to the visitor's profile (Target counts in-mbox
+   * profile attributes as profile data); default off: they count for that call's decision only.
+   */
+  storeProfileParameters?: boolean;
+  /** List paging and envelope variants (default: any limit honoured, envelope {total, offset, limit, items}). */
+  lists?: ListVariant;
+  /**
+   * Admin API requests per second per client id (X-Api-Key) before the gateway answers 429 `429050`
+   * with Retry-After (Target publishes no number: default off).
+   */
+  rateLimitPerSec?: number;
   /** Observes every exchange (contract tests record them to check against the OpenAPI). */
   onExchange?: (exchange: TargetExchange) => void;
 }
@@ -61,6 +74,8 @@ export interface TargetEmulatorState {
   /** The Delivery decision for one visitor and mbox, as the Delivery API would make it now. */
   decide(thirdPartyId: string, mbox: string, profileParameters?: Record<string, string>): Decision | undefined;
   setRequireProfileAuth(on: boolean): void;
+  /** Admin API requests the per-client-id throttle refused with 429. */
+  throttled(): number;
   /** Invalidates every IMS token (as a revocation would). */
   revokeTokens(): void;
   /** Applies batches and single updates whose delay is over. */
@@ -149,6 +164,15 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     uniqueAudienceNames: options.uniqueAudienceNames ?? false,
     changed: saveAdmin,
     profileAttributeNames: () => profiles.attributeNames(),
+    lists: options.lists ?? {},
+  };
+  const throttle = new TokenBuckets(() => options.rateLimitPerSec ?? 0, ctx.now);
+  const throttled = (req: SandboxRequest): SandboxResponse | undefined => {
+    if (!(options.rateLimitPerSec && options.rateLimitPerSec > 0)) return undefined;
+    const verdict = throttle.take(header(req, 'x-api-key') ?? '');
+    if (verdict.allowed) return undefined;
+    const r = gatewayError(429, '429050', 'Too many requests');
+    return { ...r, headers: { ...r.headers, 'retry-after': String(verdict.retryAfterSec) } };
   };
   const pendingSingles: EdgeContext['pendingSingles'] = [];
   const edgeCtx: EdgeContext = {
@@ -174,6 +198,8 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
     },
     profiles,
     now: ctx.now,
+    storeProfileParameters: options.storeProfileParameters ?? false,
+    profilesChanged: saveProfiles,
   };
 
   const route = (req: SandboxRequest): SandboxResponse | undefined => {
@@ -181,7 +207,7 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
       case 'target-ims':
         return ims.handle(req);
       case 'target-admin':
-        return ims.checkGateway(req) ?? handleAdmin(req, adminCtx);
+        return ims.checkGateway(req) ?? throttled(req) ?? handleAdmin(req, adminCtx);
       case 'target-edge':
         applyDueUpdates(edgeCtx);
         return handleProfileApi(req, edgeCtx) ?? handleDelivery(req, deliveryCtx);
@@ -250,6 +276,7 @@ export function createTargetEmulator(ctx: EmulatorContext, options: TargetEmulat
       applyDueUpdates(edgeCtx);
       return decide(deliveryCtx, { thirdPartyId, tntId: thirdPartyId }, { name: mbox, profileParameters });
     },
+    throttled: () => throttle.refused,
     setRequireProfileAuth: (on) => {
       requireProfileAuth = on;
     },
