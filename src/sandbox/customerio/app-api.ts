@@ -256,15 +256,17 @@ function getCustomersByEmail(w: CioWorld, req: SandboxRequest): SandboxResponse 
 
 function exportView(w: CioWorld, e: CioExport): Record<string, unknown> {
   const done = w.ctx.now() >= e.ready_at_ms;
+  // A failing export is pending like any other until its processing ends.
+  const failed = e.failed && done;
   return {
     id: e.id,
     user_id: 0,
     user_email: 'sandbox@example.com',
-    total: done ? e.total : 0,
+    total: done && !failed ? e.total : 0,
     deduplicate_id: `${e.id}:${e.updated_at}`,
     type: 'customers',
-    failed: e.failed,
-    status: e.failed ? 'failed' : done ? 'done' : 'pending',
+    failed,
+    status: failed ? 'failed' : done ? 'done' : 'pending',
     description: e.description,
     downloads: e.downloads,
     created_at: e.created_at,
@@ -292,7 +294,7 @@ function createExport(w: CioWorld, req: SandboxRequest): SandboxResponse {
     created_at: now,
     updated_at: now,
     ready_at_ms: w.ctx.now() + w.variants.exportDelayMs,
-    failed: false,
+    failed: w.variants.exportFails,
     description: `Customers with filters ${JSON.stringify(filters)}`,
     total: matches.length,
     downloads: 0,

@@ -15,6 +15,8 @@ export interface CioVariants {
   rateLimitPerSec: number;
   /** Time a new manual segment stays in state "events" before "finished", ms. */
   segmentBuildMs: number;
+  /** Exports created while this is on end with `failed: true` (status "failed") instead of done. */
+  exportFails: boolean;
 }
 
 export const DEFAULT_VARIANTS: CioVariants = {
@@ -23,6 +25,7 @@ export const DEFAULT_VARIANTS: CioVariants = {
   exportDelayMs: 200,
   rateLimitPerSec: 10,
   segmentBuildMs: 1000,
+  exportFails: false,
 };
 
 export class CioWorld {
