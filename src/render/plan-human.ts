@@ -1,7 +1,8 @@
-// The plan for a terminal: sections per platform, one line per change, field-level diffs, warnings,
-// and the summary line last. Colour only when asked (the CLI decides from TTY / NO_COLOR).
+// The plan for a terminal: sections per platform, one line per change, field-level diffs, the
+// read-only references checked, warnings, and the summary line last. Colour only when asked (the
+// CLI decides from TTY / NO_COLOR).
 import { redact, redactValue } from '../model/secrets.js';
-import { PLATFORM_TITLES, type Change, type Plan } from '../plan/types.js';
+import { PLATFORM_TITLES, type Change, type Plan, type PlanReference } from '../plan/types.js';
 import { SYMBOL, VERB, changesByPlatform, fieldLines, palette, summaryLine, type Palette } from './format.js';
 
 export interface HumanOptions {
@@ -11,12 +12,12 @@ export interface HumanOptions {
 export function renderPlanHuman(plan: Plan, opts: HumanOptions = { color: false }): string {
   const p = redactValue(plan);
   const c = palette(opts.color);
-  if (p.changes.length === 0 && p.warnings.length === 0) return 'No changes. The platforms match audiences.yaml.\n';
   const out: string[] = [];
   for (const [platform, changes] of changesByPlatform(p)) {
     out.push(c.bold(PLATFORM_TITLES[platform]), '');
     for (const ch of changes) out.push(...renderChange(ch, c), '');
   }
+  if ((p.references ?? []).length > 0) out.push(...renderReferences(p.references!, c), '');
   if (p.warnings.length > 0) {
     out.push(c.bold('Warnings:'));
     for (const w of p.warnings) out.push(`  ${c.manual('!')} ${w.message}`);
@@ -46,4 +47,31 @@ function renderChange(ch: Change, c: Palette): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The data-driven Customer.io segments the plan checked: one row each with id, name, state and
+ * size, so a reviewer sees that the segments the audiences mirror exist and are not empty.
+ */
+function renderReferences(refs: readonly PlanReference[], c: Palette): string[] {
+  const header = ['SEGMENT', 'ID', 'NAME IN CUSTOMER.IO', 'STATE', 'SIZE', 'STATUS'];
+  const rows = refs.map((r) => [
+    r.key,
+    r.id === undefined ? '-' : String(r.id),
+    r.name ? JSON.stringify(r.name) : '(not found)',
+    r.state ?? '-',
+    r.size == null ? '-' : String(r.size),
+    r.status === 'ok' ? 'ok' : 'manual action required',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    `  ${cells
+      .map((cell, i) => (i === 1 || i === 4 ? cell.padStart(widths[i]!) : i === cells.length - 1 ? cell : cell.padEnd(widths[i]!)))
+      .join('  ')}`.trimEnd();
+  return [
+    c.bold('Read-only references (Customer.io data-driven segments; apply never changes them)'),
+    '',
+    c.dim(line(header)),
+    ...rows.map((row, i) => (refs[i]!.status === 'ok' ? line(row) : c.manual(line(row)))),
+  ];
 }

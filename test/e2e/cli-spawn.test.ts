@@ -53,7 +53,8 @@ describe('node bin/audiences.js', () => {
 
     const after = cli(['plan', '--sandbox', '--detailed-exitcode']);
     expect(after.code).toBe(0);
-    expect(after.stdout).toBe('No changes. The platforms match audiences.yaml.\n');
+    expect(after.stdout).toContain('Read-only references (Customer.io data-driven segments');
+    expect(after.stdout.endsWith('\nNo changes. The platforms match audiences.yaml.\n')).toBe(true);
     const drift = cli(['drift', '--sandbox']);
     expect(drift.code).toBe(0);
     expect(drift.stdout).toMatch(/^No drift/);

@@ -28,6 +28,21 @@ describe('human renderer', () => {
     expect(renderPlanHuman(empty, { color: false })).toMatch(/^No changes\./);
   });
 
+  it('lists the read-only references checked: id, name, state, size, and the ones needing a person', () => {
+    const withRefs: Plan = {
+      ...empty,
+      references: [
+        { address: 'customerio.segment.vip', key: 'vip', id: 104, name: 'High LTV VIP', state: 'finished', size: 1234, status: 'ok' },
+        { address: 'customerio.segment.gone', key: 'gone', name: '', status: 'manual' },
+      ],
+    };
+    const lines = renderPlanHuman(withRefs, { color: false }).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^Read-only references \(Customer\.io data-driven segments/);
+    expect(lines).toContain('  vip      104  "High LTV VIP"       finished  1234  ok');
+    expect(lines).toContain('  gone       -  (not found)          -            -  manual action required');
+    expect(lines.at(-1)).toBe('No changes. The platforms match audiences.yaml.');
+  });
+
   it('colours only when asked', () => {
     const coloured = renderPlanHuman(plan, { color: true });
     expect(coloured).toMatch(ANSI);

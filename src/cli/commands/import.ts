@@ -92,7 +92,7 @@ export async function runImport(flags: ImportFlags, ctx: CommandContext, deps: I
     }
     const { renderPlanHuman } = await import('../../render/plan-human.js');
     const { summarize, planChecksum } = await import('../../plan/diff.js');
-    const subset = { ...plan, changes: adoptions, warnings: [], summary: summarize(adoptions), checksum: planChecksum(adoptions) };
+    const subset = { ...plan, changes: adoptions, warnings: [], references: [], summary: summarize(adoptions), checksum: planChecksum(adoptions) };
     out.out(renderPlanHuman(subset, { color: out.color }));
     if (!flags.autoApprove) {
       const ask = deps.prompt ?? promptLine;
