@@ -358,10 +358,11 @@ function isPerson(p: CioPerson | undefined): p is CioPerson {
   return p !== undefined;
 }
 
-function idsAndIdentifiers(w: CioWorld, people: CioPerson[]): { ids: string[]; identifiers: Array<Record<string, string | null>> } {
+function idsAndIdentifiers(w: CioWorld, people: CioPerson[]): { ids?: string[]; identifiers?: Array<Record<string, string | null>> } {
+  const shape = w.variants.membershipShape;
   return {
-    ids: people.filter((p) => p.id !== null).map((p) => p.id as string),
-    identifiers: people.map((p) => w.identifiersOf(p)),
+    ...(shape !== 'identifiers' ? { ids: people.filter((p) => p.id !== null).map((p) => p.id as string) } : {}),
+    ...(shape !== 'ids' ? { identifiers: people.map((p) => w.identifiersOf(p)) } : {}),
   };
 }
 

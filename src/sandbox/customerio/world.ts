@@ -17,6 +17,11 @@ export interface CioVariants {
   segmentBuildMs: number;
   /** Exports created while this is on end with `failed: true` (status "failed") instead of done. */
   exportFails: boolean;
+  /**
+   * Which of the membership/search schema's `oneOf` variants pages carry: both arrays (default),
+   * only `ids`, or only `identifiers`.
+   */
+  membershipShape: 'both' | 'ids' | 'identifiers';
 }
 
 export const DEFAULT_VARIANTS: CioVariants = {
@@ -26,6 +31,7 @@ export const DEFAULT_VARIANTS: CioVariants = {
   rateLimitPerSec: 10,
   segmentBuildMs: 1000,
   exportFails: false,
+  membershipShape: 'both',
 };
 
 export class CioWorld {

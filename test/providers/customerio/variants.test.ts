@@ -33,6 +33,24 @@ describe('Track API throttling', () => {
   });
 });
 
+describe('membership answer shapes (the schema is a oneOf)', () => {
+  for (const shape of ['ids', 'identifiers', 'both'] as const) {
+    it(`reads every member when pages carry ${shape === 'both' ? 'ids and identifiers' : `only ${shape}`}`, async () => {
+      const sb = await startCioSandbox({ seed: buildSeed({ people: 1200, segments: [{ id: 3, name: 'S', members: [1, 1200] }] }) });
+      sb.customerio!.variants.membershipShape = shape;
+      const members = await buildClient(sb).listMembership(3, { limit: 500 });
+      expect(members.map((m) => m.id)).toEqual(Array.from({ length: 1200 }, (_, i) => customerId(i + 1)));
+      // cio_id and email only travel in identifiers.
+      expect(members.every((m) => (shape === 'ids' ? m.cio_id == null : typeof m.cio_id === 'string'))).toBe(true);
+      const pages = sb.requests.filter((r) => r.path === '/v1/segments/3/membership');
+      expect(pages).toHaveLength(3);
+      const body = JSON.parse(pages[0].response!.body.toString()) as Record<string, unknown>;
+      expect('ids' in body).toBe(shape !== 'identifiers');
+      expect('identifiers' in body).toBe(shape !== 'ids');
+    });
+  }
+});
+
 describe('exports', () => {
   it('stops with a clear error when the sandbox fails the export (variants.exportFails)', async () => {
     const sb = await startCioSandbox();
