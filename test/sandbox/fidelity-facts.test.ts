@@ -41,6 +41,23 @@ describe('Target Profile APIs: documented limits and lifetimes', () => {
     expect((await fetchProfile(em, 'crm-2'))?.status).toBe(200);
   });
 
+  it('refuses a bulk upload of 50 MB or more with an XML failure, and takes one just under', async () => {
+    const clock = buildClock();
+    const em = createTargetEmulator(buildContext({ now: clock.now }), { batchDelayMs: 10 });
+    const head = 'batch=thirdPartyId,blob\n';
+    const row = (i: number, len: number) => `crm-${i},${'v'.repeat(len)}\n`;
+    const under = head + row(1, 50 * 1024 * 1024 - head.length - 'crm-1,\n'.length - 1);
+    expect(Buffer.byteLength(under)).toBe(50 * 1024 * 1024 - 1);
+    const ok = await em.handle(buildRequest('target-edge', 'POST', '/m2/acme/v2/profile/batchUpdate', { body: under }));
+    expect(ok?.status).toBe(200);
+    expect(String(ok?.body)).toContain('<success>true</success>');
+    const over = await em.handle(buildRequest('target-edge', 'POST', '/m2/acme/v2/profile/batchUpdate', { body: `${under}x` }));
+    expect(over?.status).toBe(400);
+    expect(String(over?.body)).toMatch(/^<response><success>false<\/success><message>[^<]*50 MB/);
+    clock.advance(10);
+    expect(em.state.profile('crm-1')?.attributes.get('blob')?.value.length).toBe(50 * 1024 * 1024 - head.length - 'crm-1,\n'.length - 1);
+  });
+
   it('limits a single update to 8 KB on GET and 60 KB on POST, and ignores empty values there too', async () => {
     const em = createTargetEmulator(buildContext());
     em.state.putProfile('crm-1', { a: 'keep' });
