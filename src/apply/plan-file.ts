@@ -5,9 +5,11 @@ import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { GuardError, StateError } from '../model/errors.js';
 import { redact, redactValue } from '../model/secrets.js';
+import { planChecksum } from '../plan/diff.js';
+import { PLATFORMS, type Change, type PlatformName } from '../plan/types.js';
 
-/** Major version of the plan file; a reader refuses files of another major. */
-export const PLAN_FILE_FORMAT_VERSION = '1.0';
+/** Version of the plan file; a reader refuses files of another major. 1.1 added `managed_objects`. */
+export const PLAN_FILE_FORMAT_VERSION = '1.1';
 
 export interface PlanFile {
   format_version: string;
@@ -20,6 +22,11 @@ export interface PlanFile {
   /** sha256 of the canonical changes, the same value the JSON renderer prints and `--checksum` takes. */
   checksum: string;
   summary: Record<string, number>;
+  /**
+   * Objects of this workspace the tool manages that each platform held when the plan was made:
+   * evidence for apply's empty-read guard (a platform that now reads none of them is refused).
+   */
+  managed_objects?: Partial<Record<PlatformName, number>>;
   /** The planned changes, as plain JSON (what `plan --format json` prints under `changes`). */
   changes: unknown[];
 }
@@ -61,6 +68,7 @@ export function buildPlanFile(input: {
   configHash: string;
   checksum: string;
   summary: Record<string, number>;
+  managedObjects?: Partial<Record<PlatformName, number>>;
   changes: unknown[];
   now?: Date;
 }): PlanFile {
@@ -72,8 +80,29 @@ export function buildPlanFile(input: {
     config_hash: input.configHash,
     checksum: input.checksum,
     summary: input.summary,
+    ...(input.managedObjects ? { managed_objects: input.managedObjects } : {}),
     changes: input.changes,
   };
+}
+
+/** The managed-object counts a plan file recorded, per platform (files before 1.1 have none). */
+export function managedObjectsOf(plan: PlanFile): Partial<Record<PlatformName, number>> {
+  const out: Partial<Record<PlatformName, number>> = {};
+  const m = plan.managed_objects;
+  if (!m || typeof m !== 'object') return out;
+  for (const p of PLATFORMS) if (Number.isInteger(m[p]) && m[p]! >= 0) out[p] = m[p];
+  return out;
+}
+
+/**
+ * Refuses a plan file whose changes no longer hash to its checksum: it was edited after `plan`
+ * wrote it, so what a reviewer may read in it is not what the checksum promises.
+ */
+export function assertPlanIntact(plan: PlanFile, source: string): void {
+  if (planChecksum(plan.changes as Change[]) === plan.checksum.trim().toLowerCase()) return;
+  throw new GuardError(`${source} was edited after it was saved: its changes do not match its checksum`, {
+    hint: 'Nothing was applied. Make a new plan with `audiences plan --out FILE` and apply that file unedited.',
+  });
 }
 
 /** Writes the plan atomically (temp file + rename), every string passed through redact(). */

@@ -3,8 +3,19 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '../model/errors.js';
 import { redact, redactValue } from '../model/secrets.js';
+import { PLATFORMS, type PlatformName } from '../plan/types.js';
 
 export const HISTORY_FORMAT_VERSION = 1;
+export const HISTORY_FILE_NAME = 'drift-history.json';
+
+/**
+ * Where the history lives unless `--history` says otherwise: `.audiences/drift-history.json` beside
+ * the config, or `.audiences/sandbox/drift-history.json` against the sandbox, so sandbox runs never
+ * mix their sizes, counts and notification status into the real history (as with sync's state).
+ */
+export function defaultHistoryFile(configDir: string, sandbox: boolean): string {
+  return path.join(configDir, '.audiences', ...(sandbox ? ['sandbox'] : []), HISTORY_FILE_NAME);
+}
 /** Runs kept in the file; older ones are dropped so the file stays a few kilobytes. */
 export const DEFAULT_HISTORY_RUNS = 30;
 
@@ -20,6 +31,11 @@ export interface DriftRun {
   findings: number;
   /** Customer.io customer_count per declared segment key (segments whose size was read). */
   sizes: Record<string, number>;
+  /**
+   * Objects of this workspace the tool manages, per platform read: evidence for apply's empty-read
+   * guard. Absent on error runs and in histories written before it was recorded.
+   */
+  managed?: Partial<Record<PlatformName, number>>;
 }
 
 export interface DriftHistory {
@@ -109,6 +125,24 @@ export function shouldNotify(history: DriftHistory, current: { status: DriftStat
   const last = history.last_notified ?? { status: 'clean' as const, fingerprint: CLEAN_FINGERPRINT };
   if (last.status !== current.status) return true;
   return current.status !== 'clean' && last.fingerprint !== current.fingerprint;
+}
+
+/**
+ * The managed-object counts of the newest run that recorded them (error runs read nothing), with
+ * its time: what apply's empty-read guard compares a fresh read with.
+ */
+export function latestManagedCounts(history: DriftHistory): { at: string; counts: Partial<Record<PlatformName, number>> } | undefined {
+  for (let i = history.runs.length - 1; i >= 0; i--) {
+    const run = history.runs[i]!;
+    if (run.status === 'error' || !run.managed || typeof run.managed !== 'object') continue;
+    const counts: Partial<Record<PlatformName, number>> = {};
+    for (const p of PLATFORMS) {
+      const n = run.managed[p];
+      if (Number.isInteger(n) && n! >= 0) counts[p] = n;
+    }
+    return { at: run.at, counts };
+  }
+  return undefined;
 }
 
 /** Fingerprint of a run with no findings. */

@@ -16,15 +16,7 @@ export async function postNotification(
   text: string,
   opts: Pick<HttpClientOptions, 'retry' | 'timeoutMs' | 'sleep'> = {},
 ): Promise<void> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError('--notify needs an http(s) URL of a Slack-compatible incoming webhook');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new UsageError(`--notify needs an http(s) URL, not ${parsed.protocol}`);
-  }
+  const parsed = checkWebhookUrl(url);
   registerSecret(url);
   registerSecret(parsed.pathname + parsed.search);
   if (parsed.pathname.length > 1) registerSecret(parsed.pathname);
@@ -53,6 +45,22 @@ export async function postNotification(
     // A duplicate notice is harmless; a lost one is not, so a timed-out post may be sent again.
     idempotent: true,
   });
+}
+
+/** Parses a --notify URL; a UsageError (never naming the URL) unless it is http(s). */
+export function checkWebhookUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--notify needs an http(s) URL of a Slack-compatible incoming webhook', {
+      hint: 'Pass the full incoming-webhook URL, e.g. --notify "$SLACK_WEBHOOK_URL".',
+    });
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new UsageError(`--notify needs an http(s) URL, not ${parsed.protocol}`);
+  }
+  return parsed;
 }
 
 function truncate(text: string, max: number): string {

@@ -34,8 +34,9 @@ export interface GuardOptions {
   /** Platforms that were read; default: every platform the plan or `desired` touches. */
   readPlatforms?: PlatformName[];
   /**
-   * Outside evidence that a platform holds objects of ours (a previous run's history, a saved plan
-   * made against a non-empty read): managed object count and where the number comes from.
+   * Outside evidence that a platform holds objects of ours (the last drift run's history, a saved
+   * plan made against a non-empty read): managed object count and where the number comes from.
+   * A fresh read that finds none of ours where the evidence counted some is refused.
    */
   evidence?: Partial<Record<PlatformName, { count: number; source: string }>>;
   /** Share of one kind's managed objects an apply may update or delete (default 0.3). */
@@ -212,32 +213,46 @@ function liveActivities(plan: Plan, existing: Resource[], now: number): Refusal[
   return out;
 }
 
+/** Objects of this workspace the tool manages, per platform read: the empty-read guard's evidence for a later apply. */
+export function countManaged(existing: readonly Resource[], platforms: readonly PlatformName[]): Partial<Record<PlatformName, number>> {
+  const out: Partial<Record<PlatformName, number>> = {};
+  for (const p of platforms) out[p] = existing.filter((r) => r.platform === p && r.owned && r.managed).length;
+  return out;
+}
+
+/**
+ * Refuses when a platform read looks like the wrong account: the plan would create managed
+ * objects there, and either the read came back with nothing at all although the config references
+ * objects that must exist (data-driven segments), or it found none of this workspace's objects
+ * although outside evidence (a saved plan, the last drift run) counted some.
+ */
 function emptyRead(plan: Plan, existing: Resource[], opts: GuardOptions): Refusal[] {
   const out: Refusal[] = [];
   const touched = new Set([...(opts.desired ?? []).map((r) => r.platform), ...plan.changes.map((c) => c.platform)]);
   const platforms = opts.readPlatforms ?? PLATFORMS.filter((p) => touched.has(p));
   for (const p of platforms) {
-    if (existing.some((r) => r.platform === p)) continue;
     const managed = opts.desired
       ? opts.desired.filter((r) => r.platform === p && r.managed).length
       : plan.changes.filter((c) => c.platform === p && c.action === 'create').length;
     if (managed === 0) continue;
+    const anything = existing.some((r) => r.platform === p);
+    const ours = countManaged(existing, [p])[p] ?? 0;
     const evidence: string[] = [];
     const references = opts.desired
       ? opts.desired.filter((r) => r.platform === p && !r.managed).length
       : plan.changes.filter((c) => c.platform === p && c.action === 'manual' && c.before === null).length;
-    if (references > 0) {
+    if (!anything && references > 0) {
       evidence.push(`the config references ${references} object(s) that must already exist there (data-driven segments)`);
     }
     const prior = opts.evidence?.[p];
-    if (prior && prior.count > 0) evidence.push(`${prior.source} saw ${prior.count} managed object(s)`);
+    if (ours === 0 && prior && prior.count > 0) evidence.push(`${prior.source} counted ${prior.count} managed object(s) there`);
     if (evidence.length === 0) continue;
     out.push({
       guard: 'empty_read',
       platform: p,
       address: p,
       message:
-        `The ${PLATFORM_TITLES[p]} read returned no objects at all, yet ${evidence.join(' and ')}; ` +
+        `The ${PLATFORM_TITLES[p]} read returned ${anything ? 'no object of this workspace' : 'no objects at all'}, yet ${evidence.join(' and ')}; ` +
         `the plan would create all ${managed} managed object(s) again.`,
       hint:
         'This usually means wrong credentials, region, tenant or workspace (a read that sees an empty account). ' +

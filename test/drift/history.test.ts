@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendRun, emptyHistory, parseHistory, readHistory, shouldNotify, writeHistory, type DriftRun } from '../../src/drift/history.js';
+import { appendRun, defaultHistoryFile, emptyHistory, latestManagedCounts, parseHistory, readHistory, shouldNotify, writeHistory, type DriftRun } from '../../src/drift/history.js';
 import { buildDriftReport, renderDriftHuman, renderDriftMarkdown } from '../../src/drift/report.js';
 import { checkSizeSwings, median } from '../../src/drift/size-swing.js';
 import type { Change } from '../../src/plan/types.js';
@@ -128,5 +128,24 @@ describe('drift report and notify decision', () => {
     expect(shouldNotify(heard, { status: 'drift', fingerprint: 'f2' })).toBe(true);
     expect(shouldNotify(heard, { status: 'clean', fingerprint: '' })).toBe(true);
     expect(shouldNotify(heard, { status: 'error', fingerprint: '' })).toBe(true);
+  });
+});
+
+describe('managed counts for the empty-read guard', () => {
+  it('come from the newest run that recorded them, skipping error runs and older histories without them', () => {
+    const h = emptyHistory();
+    expect(latestManagedCounts(h)).toBeUndefined();
+    h.runs.push(buildRun({}, { at: 'a', managed: { customerio: 1, adobe_target: 25 } }));
+    h.runs.push(buildRun({}, { at: 'b', managed: { customerio: 1, adobe_target: 30 } }));
+    h.runs.push(buildRun({}, { at: 'c', status: 'error' }));
+    h.runs.push(buildRun({}, { at: 'd' }));
+    expect(latestManagedCounts(h)).toEqual({ at: 'b', counts: { customerio: 1, adobe_target: 30 } });
+    // Round-trips through the file format.
+    expect(latestManagedCounts(parseHistory(JSON.stringify(h)))).toEqual({ at: 'b', counts: { customerio: 1, adobe_target: 30 } });
+  });
+
+  it('live apart from the real history when the sandbox is used', () => {
+    expect(defaultHistoryFile('/p', false)).toBe(path.join('/p', '.audiences', 'drift-history.json'));
+    expect(defaultHistoryFile('/p', true)).toBe(path.join('/p', '.audiences', 'sandbox', 'drift-history.json'));
   });
 });

@@ -2,6 +2,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { memoryOutput } from '../../src/cli/io.js';
+import { runDrift } from '../../src/cli/commands/drift.js';
 import { postNotification } from '../../src/drift/notify.js';
 import { clearSecrets, redact } from '../../src/model/secrets.js';
 
@@ -66,5 +68,16 @@ describe('postNotification', () => {
   it('refuses a URL that is not http(s)', async () => {
     await expect(postNotification('ftp://example.com/x', 'x')).rejects.toThrow(/http\(s\) URL/);
     await expect(postNotification('not a url', 'x')).rejects.toThrow(/--notify needs/);
+  });
+});
+
+describe('drift --notify', () => {
+  it('refuses a URL that is not http(s) before reading any config or platform', async () => {
+    const ctx = { output: memoryOutput(), exitCode: 0 };
+    // The config does not exist: the URL check comes first.
+    await expect(runDrift({ config: '/nonexistent/audiences.yaml', notify: 'hooks.slack.com/services/T/B/x' }, ctx)).rejects.toThrow(
+      /--notify needs an http\(s\) URL/,
+    );
+    await expect(runDrift({ config: '/nonexistent/audiences.yaml', notify: 'ftp://example.com/x' }, ctx)).rejects.toThrow(/not ftp:/);
   });
 });

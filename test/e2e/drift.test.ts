@@ -73,7 +73,7 @@ describe('audiences drift', () => {
     expect(report.status).toBe('drift');
     expect(report.findings).toEqual([{ category: 'changed', address: 'adobe_target.audience.vip', message: 'differs in name', fields: ['name'] }]);
 
-    const history = JSON.parse(await readFile(path.join(ws.dir, '.audiences', 'drift-history.json'), 'utf8'));
+    const history = JSON.parse(await readFile(path.join(ws.dir, '.audiences', 'sandbox', 'drift-history.json'), 'utf8'));
     expect(history.runs.map((r: { status: string }) => r.status)).toEqual(['drift', 'clean', 'drift']);
     expect(Object.keys(history.runs[1].sizes).sort()).toEqual(['cart_abandoned_4h', 'lapsed_90d', 'vip_high_ltv']);
   });
@@ -147,7 +147,7 @@ describe('audiences drift', () => {
     expect((await drift(ws, { notify: hook.url })).code).toBe(0);
     expect(hook.posts).toHaveLength(3);
 
-    const history = JSON.parse(await readFile(path.join(ws.dir, '.audiences', 'drift-history.json'), 'utf8'));
+    const history = JSON.parse(await readFile(path.join(ws.dir, '.audiences', 'sandbox', 'drift-history.json'), 'utf8'));
     expect(history.runs.map((r: { status: string }) => r.status)).toEqual(['clean', 'drift', 'drift', 'error', 'clean', 'clean']);
     expect(history.last_notified.status).toBe('clean');
   });

@@ -1,5 +1,5 @@
 // Saved plans and --checksum against the sandbox: applied exactly when still current, refused as stale when the config or the platforms moved.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runApply } from '../../src/cli/commands/apply.js';
@@ -33,7 +33,7 @@ describe('saved plans', () => {
     const saved = await savePlan(ws, file);
     expect(saved.out).toContain(`Saved the plan to ${file}. To perform exactly these changes, run: audiences apply ${file}`);
     const data = JSON.parse(await readFile(file, 'utf8'));
-    expect(data).toMatchObject({ tool: 'audiences', format_version: '1.0', workspace: 'e2e-small', summary: { create: 9 } });
+    expect(data).toMatchObject({ tool: 'audiences', format_version: '1.1', workspace: 'e2e-small', summary: { create: 9 } });
     expect(data.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(data.config_hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -63,6 +63,20 @@ describe('saved plans', () => {
     await ws.writeConfig(SMALL_CONFIG.replace('"VIP strip"', '"VIP strip v3"'));
     const otherConfig = await apply(ws, file);
     expect(otherConfig.error?.message).toMatch(/stale plan: .*plan\.json was made from a different audiences\.yaml/);
+  });
+
+  it('refuses a plan file whose changes were edited after it was saved, before reading any platform', async () => {
+    const ws = await openWorkspace(SMALL_CONFIG);
+    const file = path.join(ws.dir, 'plan.json');
+    await savePlan(ws, file);
+    const data = JSON.parse(await readFile(file, 'utf8'));
+    data.changes = data.changes.filter((c: { kind: string }) => c.kind !== 'activity');
+    await writeFile(file, JSON.stringify(data));
+    const before = ws.sandbox.requests.length;
+    const edited = await apply(ws, file);
+    expect(edited.error?.message).toMatch(/plan\.json was edited after it was saved: its changes do not match its checksum/);
+    expect(ws.sandbox.requests.length).toBe(before);
+    expect(edited.out).not.toContain('Apply:');
   });
 
   it('--checksum applies only while the plan still has that checksum', async () => {

@@ -150,6 +150,25 @@ describe('checkGuards', () => {
     // Target: empty read is suspicious only with outside evidence (a previous run saw objects).
     const withHistory = guard(c, empty, { evidence: { adobe_target: { count: 25, source: 'the last drift run' } } });
     expect(withHistory.result.refusals.map((r) => r.platform)).toEqual(['customerio', 'adobe_target']);
-    expect(withHistory.result.refusals[1].message).toMatch(/the last drift run saw 25 managed object/);
+    expect(withHistory.result.refusals[1].message).toMatch(/the last drift run counted 25 managed object/);
+  });
+
+  it('refuses a Target read with none of our objects where the evidence counted some, even if others are there', () => {
+    const c = rootConfig();
+    const evidence = { adobe_target: { count: 25, source: 'the plan file plan.json' } };
+    // Another workspace's objects only: the read is not empty, but none is ours.
+    const theirs = applied({ ...rootConfig(), workspace: 'someone-else' });
+    const foreign = Object.assign(new FakePlatforms(c.workspace), { segments: theirs.segments, audiences: theirs.audiences, offers: theirs.offers, activities: theirs.activities });
+    const refused = guard(c, foreign, { evidence });
+    expect(refused.result.refusals.map((r) => [r.guard, r.platform])).toEqual([['empty_read', 'adobe_target']]);
+    expect(refused.result.refusals[0].message).toMatch(/returned no object of this workspace, yet the plan file plan\.json counted 25/);
+    expect(guard(c, foreign, { evidence, force: true }).result.overridden.map((r) => r.guard)).toEqual(['empty_read']);
+    // No evidence, or evidence of an empty platform: a first apply.
+    expect(guard(c, foreign).result.ok).toBe(true);
+    expect(guard(c, foreign, { evidence: { adobe_target: { count: 0, source: 'the last drift run' } } }).result.ok).toBe(true);
+    // Our objects are there (an edit, not a wrong account): evidence does not matter.
+    const ours = applied(c);
+    const edited = { ...rootConfig(), offers: { ...c.offers, extra: offer('extra') } };
+    expect(guard(edited, ours, { evidence }).result.refusals.filter((r) => r.guard === 'empty_read')).toEqual([]);
   });
 });

@@ -1,8 +1,13 @@
 // `audiences apply`: plans afresh, refuses stale plans and guarded changes, asks (or needs --auto-approve / a plan file), applies, and re-plans to confirm convergence.
-import { createInterface } from 'node:readline/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { AudiencesError, GuardError, UsageError } from '../../model/errors.js';
+import type { PlanFile } from '../../apply/plan-file.js';
+import { AudiencesError, GuardError, StateError, UsageError } from '../../model/errors.js';
+import type { GuardOptions, Refusal } from '../../plan/guards.js';
+import type { PlatformName } from '../../plan/types.js';
+import { askLine, type Output } from '../io.js';
 import type { CommandContext, CommandRegistrar } from '../main.js';
+import type { Session } from '../session.js';
 import type { CommandDeps } from './plan.js';
 
 export interface ApplyFlags {
@@ -11,6 +16,8 @@ export interface ApplyFlags {
   autoApprove?: boolean;
   checksum?: string;
   force?: boolean;
+  /** The drift history the empty-read guard takes its evidence from (default: drift's default). */
+  history?: string;
 }
 
 export interface ApplyDeps extends CommandDeps {
@@ -32,6 +39,7 @@ export const register: CommandRegistrar = (program: Command, ctx: CommandContext
     .option('--auto-approve', 'do not ask for confirmation')
     .option('--checksum <sha>', 'apply only if the fresh plan has this checksum (from `audiences plan`)')
     .option('--force', 'override the safety guards (mass changes, destructive replaces, live activities, empty reads)')
+    .option('--history <file>', 'drift history whose managed-object counts the empty-read guard checks (default: the one `audiences drift` keeps)')
     .addHelpText(
       'after',
       '\nExit codes: 0 applied (or nothing to do), 1 error, refusal, cancelled, a failed change, or changes that did not converge.',
@@ -54,17 +62,35 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
   const { withSession } = await import('../session.js');
   const { refreshPlan, knownIdsOf } = await import('../../apply/refresh-plan.js');
   const { applyPlan } = await import('../../apply/apply-plan.js');
-  const { assertPlanFresh, hashConfig, readPlanFile } = await import('../../apply/plan-file.js');
+  const { assertPlanFresh, assertPlanIntact, hashConfig, readPlanFile } = await import('../../apply/plan-file.js');
   const { checkGuards } = await import('../../plan/guards.js');
   const { renderPlanHuman } = await import('../../render/plan-human.js');
   const { renderResultTable, countResults } = await import('../../apply/result-table.js');
 
-  // Read the saved plan before touching any platform, so a wrong path fails fast.
+  // Read the saved plan before touching any platform, so a wrong path or an edited file fails fast.
   const saved = planfile !== undefined ? await readPlanFile(planfile) : undefined;
+  if (saved) assertPlanIntact(saved, planfile!);
 
   return withSession({ configFile: flags.config, sandbox: flags.sandbox, ...deps }, async (session) => {
     const refreshed = await refreshPlan(session.config, session.providers, session.platforms);
     const { plan } = refreshed;
+    const guards = checkGuards(plan, refreshed.existing, {
+      force: Boolean(flags.force),
+      desired: refreshed.desired,
+      readPlatforms: refreshed.platforms,
+      evidence: await emptyReadEvidence(session, saved && { file: planfile!, plan: saved }, flags.history, out),
+    });
+    const refuse = (refusals: Refusal[]): never => {
+      out.err('\n');
+      for (const r of refusals) out.err(`Refused (${r.guard}): ${r.message}\n  ${r.hint}\n`);
+      throw new GuardError(`apply refused by ${refusals.length} safety guard${refusals.length === 1 ? '' : 's'}; nothing was applied`, {
+        hint: 'Change audiences.yaml, or review the plan and run apply again with --force.',
+      });
+    };
+    // A read of the wrong account explains a saved plan gone stale better than "the platforms changed".
+    const emptyReads = guards.refusals.filter((r) => r.guard === 'empty_read');
+    if (emptyReads.length > 0) refuse(emptyReads);
+
     const fresh = { checksum: plan.checksum, configHash: hashConfig(session.config) };
     if (saved) assertPlanFresh({ checksum: saved.checksum, configHash: saved.config_hash, source: planfile! }, fresh);
     if (flags.checksum !== undefined) assertPlanFresh({ checksum: flags.checksum, source: '--checksum' }, fresh);
@@ -76,22 +102,11 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
       return 0;
     }
 
-    const guards = checkGuards(plan, refreshed.existing, {
-      force: Boolean(flags.force),
-      desired: refreshed.desired,
-      readPlatforms: refreshed.platforms,
-    });
-    if (!guards.ok) {
-      out.err('\n');
-      for (const r of guards.refusals) out.err(`Refused (${r.guard}): ${r.message}\n  ${r.hint}\n`);
-      throw new GuardError(`apply refused by ${guards.refusals.length} safety guard${guards.refusals.length === 1 ? '' : 's'}; nothing was applied`, {
-        hint: 'Change audiences.yaml, or review the plan and run apply again with --force.',
-      });
-    }
+    if (!guards.ok) refuse(guards.refusals);
     for (const r of guards.overridden) out.err(`Warning: --force overrides ${r.guard}: ${r.message}\n`);
 
     if (needsConfirmation) {
-      const ask = deps.prompt ?? promptLine;
+      const ask = deps.prompt ?? askLine;
       const answer = await ask('\nDo you want to apply these changes? Only "yes" is accepted: ');
       if (answer.trim() !== 'yes') throw new AudiencesError('apply cancelled; nothing was applied');
     }
@@ -130,12 +145,34 @@ export async function runApply(planfile: string | undefined, flags: ApplyFlags, 
   });
 }
 
-/** Asks on stderr, so the question shows even when stdout is piped (`apply | tee apply.log`). */
-async function promptLine(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
+/**
+ * What says a platform held objects of ours before this apply read it: the counts the plan file
+ * recorded, and those of the newest drift run in the history. The larger count per platform wins.
+ * An unreadable history is reported and skipped: a damaged CI cache must not block every apply.
+ */
+async function emptyReadEvidence(
+  session: Session,
+  saved: { file: string; plan: PlanFile } | undefined,
+  historyFlag: string | undefined,
+  out: Output,
+): Promise<GuardOptions['evidence']> {
+  const evidence: NonNullable<GuardOptions['evidence']> = {};
+  const offer = (p: PlatformName, count: number | undefined, source: string) => {
+    if (count !== undefined && count > (evidence[p]?.count ?? 0)) evidence[p] = { count, source };
+  };
+  if (saved) {
+    const { managedObjectsOf } = await import('../../apply/plan-file.js');
+    for (const [p, n] of Object.entries(managedObjectsOf(saved.plan))) offer(p as PlatformName, n, `the plan file ${saved.file} (made ${saved.plan.created_at})`);
   }
+  const history = await import('../../drift/history.js');
+  const file = path.resolve(historyFlag ?? history.defaultHistoryFile(session.config.source.dir, session.sandbox !== undefined));
+  try {
+    const latest = history.latestManagedCounts(await history.readHistory(file));
+    for (const [p, n] of Object.entries(latest?.counts ?? {})) offer(p as PlatformName, n, `the drift run of ${latest!.at}`);
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err;
+    out.err(`Warning: ${err.message}; the empty-read guard goes without it.\n`);
+  }
+  return evidence;
 }
+

@@ -24,7 +24,7 @@ export interface DriftDeps extends CommandDeps {
   now?: () => Date;
 }
 
-export const HISTORY_FILE_NAME = 'drift-history.json';
+export { HISTORY_FILE_NAME } from '../../drift/history.js';
 
 export const register: CommandRegistrar = (program: Command, ctx: CommandContext) => {
   program
@@ -33,7 +33,7 @@ export const register: CommandRegistrar = (program: Command, ctx: CommandContext
     .option('-c, --config <file>', 'config file', 'audiences.yaml')
     .option('--sandbox', 'run against an in-process sandbox instead of the real platforms')
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('human'))
-    .option('--history <file>', `history of recent runs (default .audiences/${HISTORY_FILE_NAME} beside the config)`)
+    .option('--history <file>', 'history of recent runs (default .audiences/drift-history.json beside the config; .audiences/sandbox/ with --sandbox)')
     .option('--keep <n>', 'runs kept in the history file', '30')
     .option('--notify <url>', 'post the Markdown summary to a Slack-compatible webhook when the status changed since the last run')
     .addHelpText('after', '\nExit codes: 0 no drift, 2 drift, 1 error (including a failed notification).')
@@ -48,20 +48,22 @@ export async function runDrift(flags: DriftFlags, ctx: CommandContext, deps: Dri
   const keep = Number(flags.keep ?? 30);
   if (!Number.isInteger(keep) || keep < 1 || keep > 1000) throw new UsageError(`--keep must be a whole number from 1 to 1000, not "${String(flags.keep)}"`);
   if (flags.notify !== undefined) {
-    // Registered before anything can fail: the webhook URL is a credential.
+    // Registered before anything can fail: the webhook URL is a credential. Checked up front, so a
+    // wrong URL fails the first run rather than the first run whose status changes.
     const { registerSecret } = await import('../../model/secrets.js');
     registerSecret(flags.notify);
+    const { checkWebhookUrl } = await import('../../drift/notify.js');
+    checkWebhookUrl(flags.notify);
   }
   const now = deps.now ?? (() => new Date());
   const { withSession } = await import('../session.js');
   const { refreshPlan } = await import('../../apply/refresh-plan.js');
-  const { stateDir } = await import('../../config/index.js');
   const history = await import('../../drift/history.js');
   const report = await import('../../drift/report.js');
   const { postNotification } = await import('../../drift/notify.js');
 
   return withSession({ configFile: flags.config, sandbox: flags.sandbox, ...deps }, async (session) => {
-    const historyFile = path.resolve(flags.history ?? path.join(stateDir(session.config), HISTORY_FILE_NAME));
+    const historyFile = path.resolve(flags.history ?? history.defaultHistoryFile(session.config.source.dir, session.sandbox !== undefined));
     const past = await history.readHistory(historyFile);
 
     /** Posts when the status changed; returns false when the post failed (reported on stderr). */
@@ -102,7 +104,15 @@ export async function runDrift(flags: DriftFlags, ctx: CommandContext, deps: Dri
       format === 'json' ? report.renderDriftJson(result) : format === 'markdown' ? report.renderDriftMarkdown(result) : report.renderDriftHuman(result),
     );
 
-    const run = { at: result.checked_at, status: result.status, fingerprint: result.fingerprint, findings: result.findings.length, sizes };
+    const { countManaged } = await import('../../plan/guards.js');
+    const run = {
+      at: result.checked_at,
+      status: result.status,
+      fingerprint: result.fingerprint,
+      findings: result.findings.length,
+      sizes,
+      managed: countManaged(refreshed.existing, session.platforms),
+    };
     const { h, ok } = await notify(past, run, report.renderDriftMarkdown(result));
     await history.writeHistory(historyFile, history.appendRun(h, run, keep));
     if (!ok) return 1;

@@ -52,6 +52,7 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext, deps: Comma
     const note = (text: string) => (format === 'human' ? ctx.output.out(text) : ctx.output.err(text));
     if (flags.out) {
       const { buildPlanFile, hashConfig, writePlanFile } = await import('../../apply/plan-file.js');
+      const { countManaged } = await import('../../plan/guards.js');
       const file = path.resolve(flags.out);
       await writePlanFile(
         file,
@@ -60,6 +61,7 @@ export async function runPlan(flags: PlanFlags, ctx: CommandContext, deps: Comma
           configHash: hashConfig(session.config),
           checksum: plan.checksum,
           summary: { ...plan.summary },
+          managedObjects: countManaged(refreshed.existing, session.platforms),
           changes: plan.changes,
         }),
       );
