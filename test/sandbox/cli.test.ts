@@ -2,6 +2,8 @@
 // server that answers, seeding from the root config into a state folder, reset, and flag errors.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,6 +73,22 @@ describe('audiences sandbox', () => {
       expect(reportError(err, out)).toBe(1);
       expect(out.stderr).toMatch(message);
       expect(out.stderr).not.toMatch(/bug in audiences/);
+    }
+  });
+
+  it('says a port is in use instead of reporting a bug', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const err = await runSandboxStart({ port: String(port), state: await tempDir() }, buildCtx()).catch((e: unknown) => e);
+      const out = memoryOutput();
+      expect(reportError(err, out)).toBe(1);
+      expect(out.stderr).toContain(`Error: port ${port} on 127.0.0.1 is already in use`);
+      expect(out.stderr).toContain('pick another --port');
+      expect(out.stderr).not.toMatch(/bug in audiences|EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
   });
 

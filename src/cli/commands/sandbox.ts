@@ -56,7 +56,9 @@ export async function runSandboxStart(flags: SandboxFlags, ctx: CommandContext, 
   const configFile = path.resolve(flags.config ?? 'audiences.yaml');
   const { startSandbox, defaultSandboxStateDir } = await import('../../sandbox/index.js');
   const stateDir = path.resolve(flags.state ?? defaultSandboxStateDir(configFile));
-  const sb = await startSandbox({ stateDir, port, faults, config: existsSync(configFile) ? configFile : undefined, record: false });
+  const sb = await startSandbox({ stateDir, port, faults, config: existsSync(configFile) ? configFile : undefined, record: false }).catch((err: unknown) => {
+    throw listenError(err, port) ?? err;
+  });
   const cio = sb.providers.customerio;
   const at = sb.providers.adobe_target;
   ctx.output.out(
@@ -129,6 +131,22 @@ export async function runSandboxReset(flags: SandboxFlags, ctx: CommandContext):
   const where = path.relative(process.cwd(), stateDir) || '.';
   ctx.output.out(removed ? `Deleted the sandbox state in ${where}; the next start seeds afresh.\n` : `No sandbox state in ${where}; nothing to reset.\n`);
   return 0;
+}
+
+/** A clear message for the listen errors a user can cause (a port in use, a privileged port). */
+export function listenError(err: unknown, port: number | undefined): UsageError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new UsageError(`port ${port} on 127.0.0.1 is already in use`, {
+      hint: 'Stop what is listening there, pick another --port, or leave --port out to take any free port.',
+    });
+  }
+  if (code === 'EACCES') {
+    return new UsageError(`port ${port} on 127.0.0.1 needs more privileges than this user has`, {
+      hint: 'Pick a port above 1023, or leave --port out to take any free port.',
+    });
+  }
+  return undefined;
 }
 
 function parsePort(raw: string | undefined): number | undefined {
