@@ -1,5 +1,6 @@
 // Process-facing output for commands: every write is redacted; the exit code is decided here and
 // applied only by main.ts (the one place that calls process.exit).
+import { createInterface } from 'node:readline/promises';
 import { redact } from '../model/secrets.js';
 
 export interface Output {
@@ -38,4 +39,14 @@ export function memoryOutput(opts: { color?: boolean; isTTY?: boolean } = {}): O
     },
   };
   return o;
+}
+
+/** Asks on stderr, so the question shows even when stdout is piped (`apply | tee apply.log`, `import > x.yaml`). */
+export async function askLine(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
 }

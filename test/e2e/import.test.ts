@@ -47,6 +47,15 @@ describe('audiences import', () => {
       `${BASE}audiences:\n  vip: { name: "VIP by hand", segment: vip_high_ltv, description: "made in the UI", where: [ { field: lifetime_value, gte: 500 } ] }\n` +
         `offers:\n  gold_hero: { name: "Gold hero", content: "<div>Gold</div>" }\n`,
     );
+    // Without a terminal to ask on and without --auto-approve, it lists and refuses instead of hanging.
+    const refusedCtx = buildContext();
+    const refused = await runImport({ config: ws.configFile, adopt: true }, refusedCtx, { runningSandbox: ws.sandbox, http: FAST_HTTP, interactive: false }).catch(
+      (e: Error) => e,
+    );
+    expect((refused as Error).message).toMatch(/needs a confirmation, and there is no terminal to ask on; nothing was changed/);
+    expect(refusedCtx.output.stdout).toContain('~ adobe_target.audience.vip');
+    expect((await target.getAudience(audience.id))?.description).not.toContain('[audiences:');
+
     const adoptCtx = buildContext();
     expect(await runImport({ config: ws.configFile, adopt: true, autoApprove: true }, adoptCtx, { runningSandbox: ws.sandbox, http: FAST_HTTP })).toBe(0);
     expect(adoptCtx.output.stdout).toContain('~ adobe_target.audience.vip');

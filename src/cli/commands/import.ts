@@ -1,10 +1,10 @@
 // `audiences import`: prints YAML for platform objects this workspace does not manage yet; with
 // --adopt, takes over the unowned objects whose names match declared ones (writes our marker);
 // with ADDRESS=ID arguments, takes over exactly those objects.
-import { createInterface } from 'node:readline/promises';
 import { Option, type Command } from 'commander';
 import { AudiencesError, UsageError } from '../../model/errors.js';
 import type { Change, Plan, PlatformName, Resource, ResourceKind } from '../../plan/types.js';
+import { askLine } from '../io.js';
 import type { CommandContext, CommandRegistrar } from '../main.js';
 import type { Session } from '../session.js';
 import type { CommandDeps } from './plan.js';
@@ -22,6 +22,8 @@ export interface ImportFlags {
 }
 
 export interface ImportDeps extends CommandDeps {
+  /** Whether a person can answer the prompt (default: stdin is a terminal). */
+  interactive?: boolean;
   prompt?: (question: string) => Promise<string>;
 }
 
@@ -90,27 +92,48 @@ export async function runImport(flags: ImportFlags, ctx: CommandContext, deps: I
       out.out('Nothing to adopt: no unowned object carries the exact name of a declared one that is missing.\n');
       return 0;
     }
-    const { renderPlanHuman } = await import('../../render/plan-human.js');
-    const { summarize, planChecksum } = await import('../../plan/diff.js');
-    const subset = { ...plan, changes: adoptions, warnings: [], references: [], summary: summarize(adoptions), checksum: planChecksum(adoptions) };
-    out.out(renderPlanHuman(subset, { color: out.color }));
-    if (!flags.autoApprove) {
-      const ask = deps.prompt ?? promptLine;
-      const answer = await ask('\nAdopt these objects (their fields are set to audiences.yaml too)? Only "yes" is accepted: ');
-      if (answer.trim() !== 'yes') throw new AudiencesError('import --adopt cancelled; nothing was changed');
-    }
-    const { applyPlan } = await import('../../apply/apply-plan.js');
-    const { knownIdsOf } = await import('../../apply/refresh-plan.js');
-    const { renderResultTable, countResults } = await import('../../apply/result-table.js');
     // Adoptions are independent of each other except activities after what they use (dependsOn).
     const inPlan = new Set(adoptions.map((c) => c.address));
     const changes = adoptions.map((c) => ({ ...c, dependsOn: c.dependsOn.filter((d) => inPlan.has(d)) }));
-    const results = await applyPlan(changes, session.providers, knownIdsOf(existing), { workspace: session.config.workspace });
-    out.out(`\n${renderResultTable(results)}`);
-    const counts = countResults(results);
-    out.out('Run `audiences plan` to see what is left to change.\n');
-    return counts.failed > 0 || counts.skipped > 0 ? 1 : 0;
+    const { knownIdsOf } = await import('../../apply/refresh-plan.js');
+    return confirmAndAdopt(changes, knownIdsOf(existing), session, flags, ctx, deps);
   });
+}
+
+/**
+ * Shows the adoptions as a plan, asks (unless --auto-approve), writes them, and prints the result
+ * table; exit 1 when any failed or was skipped. Shared by `--adopt` and explicit ADDRESS=ID.
+ */
+async function confirmAndAdopt(
+  adoptions: Change[],
+  ids: Map<string, string | number>,
+  session: Session,
+  flags: ImportFlags,
+  ctx: CommandContext,
+  deps: ImportDeps,
+): Promise<number> {
+  const out = ctx.output;
+  const { renderPlanHuman } = await import('../../render/plan-human.js');
+  const { summarize, planChecksum } = await import('../../plan/diff.js');
+  const subset: Plan = { format_version: '1.0', changes: adoptions, warnings: [], summary: summarize(adoptions), checksum: planChecksum(adoptions) };
+  out.out(renderPlanHuman(subset, { color: out.color }));
+  if (!flags.autoApprove) {
+    if (!deps.prompt && !(deps.interactive ?? Boolean(process.stdin.isTTY))) {
+      throw new UsageError('adopting these objects needs a confirmation, and there is no terminal to ask on; nothing was changed', {
+        hint: 'Review the list above, then run the same command with --auto-approve.',
+      });
+    }
+    const ask = deps.prompt ?? askLine;
+    const answer = await ask('\nAdopt these objects (their fields are set to audiences.yaml too)? Only "yes" is accepted: ');
+    if (answer.trim() !== 'yes') throw new AudiencesError('import cancelled; nothing was changed');
+  }
+  const { applyPlan } = await import('../../apply/apply-plan.js');
+  const { renderResultTable, countResults } = await import('../../apply/result-table.js');
+  const results = await applyPlan(adoptions, session.providers, ids, { workspace: session.config.workspace });
+  out.out(`\n${renderResultTable(results)}`);
+  out.out('Run `audiences plan` to see what is left to change.\n');
+  const counts = countResults(results);
+  return counts.failed > 0 || counts.skipped > 0 ? 1 : 0;
 }
 
 interface ExplicitAddress {
@@ -159,7 +182,7 @@ async function adoptExplicit(
 ): Promise<number> {
   const out = ctx.output;
   const { compileDesired } = await import('../../plan/compile.js');
-  const { diffAttrs, summarize, planChecksum } = await import('../../plan/diff.js');
+  const { diffAttrs } = await import('../../plan/diff.js');
   const { importExisting } = await import('../../plan/import.js');
   const desired = new Map(compileDesired(session.config).map((r) => [r.address, r]));
   const problems: string[] = [];
@@ -227,36 +250,13 @@ async function adoptExplicit(
   }
   if (adoptions.length === 0) return undeclared.length > 0 ? 0 : 1;
 
-  const { renderPlanHuman } = await import('../../render/plan-human.js');
-  const subset: Plan = { format_version: '1.0', changes: adoptions, warnings: [], summary: summarize(adoptions), checksum: planChecksum(adoptions) };
-  out.out(renderPlanHuman(subset, { color: out.color }));
-  if (!flags.autoApprove) {
-    const ask = deps.prompt ?? promptLine;
-    const answer = await ask('\nAdopt these objects (their fields are set to audiences.yaml too)? Only "yes" is accepted: ');
-    if (answer.trim() !== 'yes') throw new AudiencesError('import cancelled; nothing was changed');
-  }
-  const { applyPlan } = await import('../../apply/apply-plan.js');
   const { knownIdsOf } = await import('../../apply/refresh-plan.js');
-  const { renderResultTable, countResults } = await import('../../apply/result-table.js');
   // Adopted audiences and offers keep their ids under their new addresses, for adopted activities.
   const ids = knownIdsOf(existing);
   for (const c of adoptions) if (c.id !== undefined) ids.set(c.address, c.id);
-  const results = await applyPlan(adoptions, session.providers, ids, { workspace: session.config.workspace });
-  out.out(`\n${renderResultTable(results)}`);
-  out.out('Run `audiences plan` to see what is left to change.\n');
-  const counts = countResults(results);
-  return counts.failed > 0 || counts.skipped > 0 ? 1 : 0;
+  return confirmAndAdopt(adoptions, ids, session, flags, ctx, deps);
 }
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-async function promptLine(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
