@@ -63,7 +63,8 @@ export function createCustomerioEmulator(ctx: EmulatorContext, variants: Partial
     },
     markChanged: () => world.changed(),
     handle(req) {
-      return req.host === 'cio-app' ? handleApp(req) : handleTrack(req);
+      const answer = req.host === 'cio-app' ? handleApp(req) : handleTrack(req);
+      return answer && world.variants.unknownFields ? withUnknownFields(answer) : answer;
     },
     errorResponse(host, status, detail) {
       return host === 'cio-app' ? appError(status, detail) : trackError(status, detail);
@@ -77,4 +78,24 @@ export function createCustomerioEmulator(ctx: EmulatorContext, variants: Partial
     },
     close: () => store.flush(),
   };
+}
+
+/** The key `unknownFields` adds; named so a test can tell it from real fields. */
+export const UNKNOWN_FIELD = 'x_sandbox_new_field';
+
+/** Objects that are maps of a person's data, not schema: a new key there would be a new attribute. */
+const DATA_MAPS = new Set(['attributes', 'timestamps']);
+
+/** A copy of a JSON answer with UNKNOWN_FIELD added to every schema object in it. */
+function withUnknownFields(r: SandboxResponse): SandboxResponse {
+  const add = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(add);
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = DATA_MAPS.has(k) ? x : add(x);
+    out[UNKNOWN_FIELD] = { added: 'without notice' };
+    return out;
+  };
+  if (r.body === undefined || typeof r.body !== 'object' || r.body === null || Buffer.isBuffer(r.body)) return r;
+  return { ...r, body: add(r.body) };
 }

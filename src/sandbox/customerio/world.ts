@@ -22,6 +22,11 @@ export interface CioVariants {
    * only `ids`, or only `identifiers`.
    */
   membershipShape: 'both' | 'ids' | 'identifiers';
+  /**
+   * Adds an undocumented key to every JSON object the App and Track APIs answer (Customer.io adds
+   * response fields without notice; parsers must ignore them).
+   */
+  unknownFields: boolean;
 }
 
 export const DEFAULT_VARIANTS: CioVariants = {
@@ -32,6 +37,7 @@ export const DEFAULT_VARIANTS: CioVariants = {
   segmentBuildMs: 1000,
   exportFails: false,
   membershipShape: 'both',
+  unknownFields: false,
 };
 
 export class CioWorld {

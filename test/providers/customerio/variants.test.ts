@@ -1,6 +1,7 @@
 // The Customer.io client against sandbox variants the other tests do not reach: Track 429s without Retry-After, and an export that fails.
 import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../../src/http/errors.js';
+import { UNKNOWN_FIELD } from '../../../src/sandbox/customerio/emulator.js';
 import { buildClient, buildSeed, customerId, startCioSandbox } from './helpers.js';
 
 describe('Track API throttling', () => {
@@ -49,6 +50,41 @@ describe('membership answer shapes (the schema is a oneOf)', () => {
       expect('identifiers' in body).toBe(shape !== 'ids');
     });
   }
+});
+
+describe('forward compatibility: fields added without notice', () => {
+  /** The same workload, returning everything the client parsed. */
+  async function workload(unknownFields: boolean) {
+    const sb = await startCioSandbox({ seed: buildSeed({ people: 30, segments: [{ id: 4, name: 'Dyn', members: [1, 25] }] }) });
+    sb.customerio!.variants.unknownFields = unknownFields;
+    sb.customerio!.variants.exportDelayMs = 50;
+    const cio = buildClient(sb);
+    const created = await cio.createManualSegment({ name: 'Manual', description: 'd' });
+    await cio.addToSegment(created.id, [customerId(1), customerId(2)]);
+    await cio.identify(customerId(3), { plan: 'gold' });
+    const out = {
+      segments: (await cio.listSegments()).map(({ created_at, updated_at, deduplicate_id, ...rest }) => rest),
+      segment: (await cio.getSegment(4))?.name,
+      count: await cio.getSegmentCount(4),
+      usedBy: await cio.getSegmentUsedBy(4),
+      members: await cio.listMembership(4, { limit: 10 }),
+      personSegments: await cio.getCustomerSegments(customerId(1)),
+      attributes: [...(await cio.getAttributes([customerId(1), customerId(3), 'nobody'])).entries()].map(([k, v]) => [k, v.attributes]),
+      exported: await cio.exportSegment(4, ['plan']),
+      region: await cio.getRegion(),
+    };
+    const sawUnknown = sb.requests.some((r) => r.response?.body.toString().includes(UNKNOWN_FIELD));
+    return { out, sawUnknown };
+  }
+
+  it('parses every answer the same when each JSON object carries a new key', async () => {
+    const plain = await workload(false);
+    const extended = await workload(true);
+    expect(plain.sawUnknown).toBe(false);
+    expect(extended.sawUnknown).toBe(true);
+    expect(JSON.stringify(extended.out)).not.toContain(UNKNOWN_FIELD);
+    expect(extended.out).toEqual(plain.out);
+  });
 });
 
 describe('exports', () => {
