@@ -81,6 +81,9 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const { config, diagnostics } = await checkConfig(file, opts);
   if (!config) {
     const errors = diagnostics.filter((d) => d.severity === 'error');
+    // The file cannot be read at all (missing, a directory, binary, too big): one plain sentence,
+    // not "has 1 error" at line 1 and a pointer to `validate`, which would say the same.
+    if (errors.length === 1 && errors[0]!.rule === 'input') throw new ConfigError(errors[0]!.message, diagnostics);
     const lines = errors.slice(0, 20).map((d) => `  ${d.file}:${d.line}:${d.column} ${d.rule}: ${d.message}`);
     if (errors.length > 20) lines.push(`  … and ${errors.length - 20} more`);
     throw new ConfigError(

@@ -145,6 +145,14 @@ describe('loadConfig', () => {
     expect(ce.hint).toContain('audiences validate');
   });
 
+  it('says plainly when the file cannot be read, without a line number or a pointer to validate', async () => {
+    const missing = path.join(makeTempDir(), 'audiences.yaml');
+    const err = (await loadConfig(missing, { env: {} }).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${missing} does not exist. Create it (examples/minimal.yaml is a starting point) or pass the right path with \`-c FILE\`.`);
+    expect(err.hint).toBeUndefined();
+  });
+
   it('returns warnings with the config', async () => {
     const dir = makeTempDir();
     const base = buildBase();
