@@ -59,3 +59,16 @@ export interface Provider {
   populate(ctx: ProviderContext): Promise<Resource[]>;
   apply(change: Change, ctx: ProviderContext): Promise<ApplyResult>;
 }
+
+/**
+ * Runs one change's platform calls and turns the outcome into an ApplyResult: the id a create or
+ * replace produced, or "failed" with the error's message (a provider's apply never throws).
+ */
+export async function settleChange(change: Change, perform: () => Promise<number | undefined>): Promise<ApplyResult> {
+  try {
+    const id = await perform();
+    return id === undefined ? { address: change.address, status: 'succeeded' } : { address: change.address, status: 'succeeded', id };
+  } catch (err) {
+    return { address: change.address, status: 'failed', message: err instanceof Error ? err.message : String(err) };
+  }
+}

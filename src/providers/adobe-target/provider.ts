@@ -3,7 +3,7 @@ import type { ResolvedAdobeTarget } from '../../config/types.js';
 import type { HttpClientOptions } from '../../http/types.js';
 import { parseMarker, parseThirdPartyId } from '../../plan/marker.js';
 import { addressOf, type Change, type Resource, type ResourceKind } from '../../plan/types.js';
-import type { ApplyResult, Provider, ProviderContext } from '../types.js';
+import { settleChange, type ApplyResult, type Provider, type ProviderContext } from '../types.js';
 import { AdobeTargetClient, type ActivityInput, type ActivityType, type AudienceInput } from './client.js';
 import {
   fromTargetActivity,
@@ -112,13 +112,8 @@ export class AdobeTargetProvider implements Provider {
   }
 
   /** Performs one change; resolves with "failed" (never throws) on a platform error. */
-  async apply(change: Change, ctx: ProviderContext): Promise<ApplyResult> {
-    try {
-      const id = await this.perform(change, ctx);
-      return id === undefined ? { address: change.address, status: 'succeeded' } : { address: change.address, status: 'succeeded', id };
-    } catch (err) {
-      return { address: change.address, status: 'failed', message: err instanceof Error ? err.message : String(err) };
-    }
+  apply(change: Change, ctx: ProviderContext): Promise<ApplyResult> {
+    return settleChange(change, () => this.perform(change, ctx));
   }
 
   private async perform(change: Change, ctx: ProviderContext): Promise<number | undefined> {

@@ -1,6 +1,6 @@
 // The Customer.io provider: populate reads every segment (and the sizes of the ones the config names); apply creates, deletes and replaces manual segments.
 import type { Change, Resource, ResourceKind } from '../../plan/types.js';
-import type { ApplyResult, Provider, ProviderContext } from '../types.js';
+import { settleChange, type ApplyResult, type Provider, type ProviderContext } from '../types.js';
 import type { CustomerioClient } from './client.js';
 import { fromCioSegment, toCioSegmentBody } from './convert.js';
 
@@ -50,13 +50,8 @@ export class CustomerioProvider implements Provider {
   }
 
   /** Performs one change; resolves with "failed" (never throws) on a platform error. */
-  async apply(change: Change, ctx: ProviderContext): Promise<ApplyResult> {
-    try {
-      const id = await this.perform(change, ctx);
-      return id === undefined ? { address: change.address, status: 'succeeded' } : { address: change.address, status: 'succeeded', id };
-    } catch (err) {
-      return { address: change.address, status: 'failed', message: err instanceof Error ? err.message : String(err) };
-    }
+  apply(change: Change, ctx: ProviderContext): Promise<ApplyResult> {
+    return settleChange(change, () => this.perform(change, ctx));
   }
 
   private async perform(change: Change, ctx: ProviderContext): Promise<number | undefined> {
