@@ -206,17 +206,19 @@ describe('HttpClient', () => {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 35 }, (_, i) => c.request({ method: 'GET', path: `/v1/s/${i}` })));
     const elapsed = performance.now() - t0;
-    // Client side: the 11th start of any run comes a full second after the 1st (10 ms of slack for a
-    // GC pause between the limiter's clock and ours; without pacing the gaps would be ~0).
+    // Client side: the 11th start of any run comes a second after the 1st. The exact invariant is
+    // pinned on a fake clock in limiter.test.ts; here the OS may preempt the process between the
+    // limiter's clock read and ours (12 ms seen on a loaded 2-core machine), hence 50 ms of slack.
+    // Without pacing the gaps would be ~0.
     const sent = [...starts.values()].sort((a, b) => a - b);
     expect(sent).toHaveLength(35);
-    for (let i = 10; i < sent.length; i++) expect(sent[i] - sent[i - 10]).toBeGreaterThanOrEqual(990);
+    for (let i = 10; i < sent.length; i++) expect(sent[i] - sent[i - 10]).toBeGreaterThanOrEqual(950);
     // Server side: arrivals keep that spacing up to the transport's jitter, measured rather than
     // guessed (opening ten connections at once on a loaded 2-core machine can take 100+ ms).
     const delays = s.hits.map((h) => h.t - starts.get(String(h.headers['x-start']))!);
     const jitter = Math.max(...delays) - Math.min(...delays);
     const times = s.hits.map((h) => h.t).sort((a, b) => a - b);
-    for (let i = 10; i < times.length; i++) expect(times[i] - times[i - 10]).toBeGreaterThanOrEqual(990 - jitter);
+    for (let i = 10; i < times.length; i++) expect(times[i] - times[i - 10]).toBeGreaterThanOrEqual(950 - jitter);
     // 35 requests at 10/s: the floor is 3 s (the first 10 go at once).
     expect(elapsed).toBeGreaterThanOrEqual(3000);
   });
