@@ -172,10 +172,12 @@ export function fromTargetActivity(
 
   const mboxes = [...(json.locations?.mboxes ?? [])].sort((a, b) => a.locationLocalId - b.locationLocalId);
   const offerByOption = new Map((json.options ?? []).map((o) => [o.optionLocalId, o.offerId]));
+  // An A/B activity has one entry audience, on its location; every experience serves it.
+  const entryIds = t === 'ab' ? (mboxes[0]?.audienceIds ?? []) : [];
   const experiences = [...(json.experiences ?? [])]
     .sort((a, b) => a.experienceLocalId - b.experienceLocalId)
     .map((e) => {
-      const ids = e.audienceIds ?? [];
+      const ids = e.audienceIds?.length ? e.audienceIds : entryIds;
       const option = (e.optionLocations ?? [])[0]?.optionLocalId;
       const x: Attrs = {
         name: e.name ?? '',
@@ -281,18 +283,28 @@ export function toTargetActivityBody(
     }
     return id;
   };
+  // XT experiences each target an audience. A/B experiences split traffic and cannot: the audience
+  // every experience of an A/B activity shares (its holdout and cooldown gate) is the entry
+  // audience of its location.
+  const ab = a.type === 'ab';
+  const shared = [...new Set(experiences.map((e) => e.audience).filter((k) => k != null).map(String))];
+  if (ab && (shared.length > 1 || (shared.length === 1 && experiences.some((e) => e.audience == null)))) {
+    throw new Error(`${r.address} is an A/B activity, whose experiences must all serve one audience, not ${shared.join(', ')}`);
+  }
+  const mbox: { locationLocalId: number; name: string; audienceIds?: number[] } = { locationLocalId: 0, name: String(a.location) };
+  if (ab && shared.length === 1) mbox.audienceIds = [need('audience', shared[0]!)];
   const body: TargetActivity = {
     name: String(a.name),
     thirdPartyId: formatThirdPartyId(workspace, r.key),
     state: String(a.state),
     priority: Number(a.priority),
     options: offerKeys.map((k, i) => ({ optionLocalId: i, name: k, offerId: need('offer', k) })),
-    locations: { mboxes: [{ locationLocalId: 0, name: String(a.location) }] },
+    locations: { mboxes: [mbox] },
     experiences: experiences.map((e, i) => {
       const x: TargetExperience = {
         experienceLocalId: i,
         name: String(e.name),
-        audienceIds: e.audience == null ? [] : [need('audience', String(e.audience))],
+        audienceIds: ab || e.audience == null ? [] : [need('audience', String(e.audience))],
         optionLocations: [{ locationLocalId: 0, optionLocalId: offerKeys.indexOf(String(e.offer)) }],
       };
       if (a.type === 'ab' && e.visitorPercentage != null) x.visitorPercentage = Number(e.visitorPercentage);
