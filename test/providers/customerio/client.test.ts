@@ -239,12 +239,15 @@ describe('faults', () => {
     await Promise.all(Array.from({ length: 35 }, () => cio.getSegmentCount(4)));
     const times = sb.requests.slice(from).filter((r) => r.host === 'cio-app').map((r) => r.at);
     expect(times).toHaveLength(35);
-    // 35 calls at 10/s need three full seconds after the first ten.
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2950);
-    // 50 ms of slack: opening the first connections delays some arrivals after the client started them.
-    expect(maxInWindow(times, 950)).toBeLessThanOrEqual(10);
-    // The emulator's documented model of the limit (a 10/s bucket per key) never refused one.
+    // The emulator's documented model of the limit (a 10/s bucket per key) never refused one: it
+    // tolerates arrival jitter up to 900 ms, so this holds on any machine and fails without pacing.
     expect(sb.customerio!.rateLimited).toBe(0);
+    // 35 calls at 10/s need three full seconds after the first ten. Arrival times carry scheduling
+    // jitter (OS preemption on a loaded 2-core machine: tens of ms), hence 100 ms of slack; the
+    // exact invariant is pinned on a fake clock in test/http/limiter.test.ts. Without pacing all 35
+    // would arrive within a few ms.
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2900);
+    expect(maxInWindow(times, 900)).toBeLessThanOrEqual(10);
   });
 
   it('a client with a higher rate_limit is answered 429 and still gets through', async () => {
