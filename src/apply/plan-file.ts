@@ -1,6 +1,6 @@
 // Saved plan files (`plan --out`, `apply PLANFILE`): the format, the config hash, and the stale-plan check.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { GuardError, StateError } from '../model/errors.js';
@@ -114,6 +114,7 @@ export async function writePlanFile(file: string, plan: PlanFile): Promise<void>
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, file);
   } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
     throw new StateError(`cannot write the plan file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
       hint: 'Check that the folder exists and is writable, or pass another path to --out.',
     });

@@ -1,5 +1,5 @@
 // The drift history file: the last N drift runs (status, finding fingerprint, segment sizes), small enough for a CI cache.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StateError } from '../model/errors.js';
 import { redact, redactValue } from '../model/secrets.js';
@@ -107,12 +107,13 @@ export function appendRun(history: DriftHistory, run: DriftRun, keep = DEFAULT_H
 /** Writes the history atomically (temp file + rename), creating its folder. */
 export async function writeHistory(file: string, history: DriftHistory): Promise<void> {
   const text = redact(`${JSON.stringify(redactValue(history), null, 1)}\n`);
+  const tmp = `${file}.${process.pid}.tmp`;
   try {
     await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text, 'utf8');
     await rename(tmp, file);
   } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {});
     throw new StateError(`cannot write the drift history ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
       hint: 'Check that the folder is writable, or pass another file to --history.',
     });

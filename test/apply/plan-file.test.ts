@@ -1,5 +1,5 @@
 // Saved plan files: format round trip, config hash without credentials, stale-plan refusal.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,16 @@ describe('plan file', () => {
     expect(back.checksum).toBe(SUM);
     expect(back.created_at).toBe('2026-01-01T00:00:00.000Z');
     expect(back.changes).toHaveLength(1);
+  });
+
+  it('names a directory given as --out, leaving no temp file behind', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'planfile-'));
+    dirs.push(dir);
+    const target = path.join(dir, 'a-folder');
+    await mkdir(target);
+    const plan = buildPlanFile({ workspace: 'acme', configHash: 'c'.repeat(64), checksum: SUM, summary: {}, changes: [] });
+    await expect(writePlanFile(target, plan)).rejects.toThrow(/cannot write the plan file .*a-folder: EISDIR/);
+    expect(await readdir(dir)).toEqual(['a-folder']);
   });
 
   it('refuses a missing file, non-JSON, a foreign JSON file and another major format', async () => {
