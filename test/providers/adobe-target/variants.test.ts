@@ -56,13 +56,15 @@ describe('AdobeTargetClient: throttling', () => {
 
   it('paced at the gateway limit it is never throttled; paced above it, it is answered 429 429050 and still completes', async () => {
     sb = await startTargetSandbox({ emulator: { rateLimitPerSec: 20 } });
-    for (let i = 0; i < 30; i++) sb.emulator.state.seedAudience({ name: `a${i}`, targetRule: RULE(`s${i}`) });
-    const paced = sb.client({ provider: { ...sb.provider, rate_limit: 20 }, pageSize: 1 });
-    expect(await paced.listAudiences()).toHaveLength(30);
+    for (let i = 0; i < 60; i++) sb.emulator.state.seedAudience({ name: `a${i}`, targetRule: RULE(`s${i}`) });
+    // 20 pages at 20/s: a full bucket's worth, then paced (the bucket tolerates any arrival jitter under 900 ms).
+    const paced = sb.client({ provider: { ...sb.provider, rate_limit: 20 }, pageSize: 3 });
+    expect(await paced.listAudiences()).toHaveLength(60);
     expect(sb.emulator.state.throttled()).toBe(0);
 
+    // 60 pages unpaced: the bucket refuses some unless they took over 2 s (loopback takes ~1 ms a call).
     const eager = sb.client({ provider: { ...sb.provider, rate_limit: 1000 }, pageSize: 1 });
-    expect(await eager.listAudiences()).toHaveLength(30);
+    expect(await eager.listAudiences()).toHaveLength(60);
     expect(sb.emulator.state.throttled()).toBeGreaterThan(0);
     const refused = sb.sandbox.requests.find((r) => r.response?.status === 429)!;
     expect(JSON.parse(refused.response!.body.toString())).toEqual({ error_code: '429050', message: 'Too many requests' });
