@@ -3,6 +3,7 @@
 // typed, secret-free errors. Built on axios; axios errors never escape (they carry headers).
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { PlatformError, type PlatformErrorKind } from './errors.js';
 import { RateLimiter, Semaphore, realSleep, type Sleep } from './limiter.js';
@@ -61,6 +62,9 @@ export class HttpClient {
   }
 
   async request<T = unknown>(spec: RequestSpec): Promise<HttpResponse<T>> {
+    if (typeof spec.rawBody === 'function' && !(Number.isInteger(spec.contentLength) && (spec.contentLength as number) >= 0)) {
+      throw new TypeError(`${spec.method} ${spec.path}: a streamed rawBody needs its contentLength`);
+    }
     const idempotent = spec.idempotent ?? (spec.method === 'GET' || spec.method === 'PUT' || spec.method === 'DELETE');
     let refreshed = false;
     let lastFailure: AttemptFailure | undefined;
@@ -149,13 +153,19 @@ export class HttpClient {
     return this.semaphore.run(async () => {
       if (this.limiter) await this.limiter.acquire();
       let res: AxiosResponse<string>;
+      let stream: Readable | undefined;
       try {
         const authHeaders = this.opts.auth ? await this.opts.auth() : {};
         const headers: Record<string, string> = { ...authHeaders, ...spec.headers };
         if (spec.accept) headers.Accept = spec.accept;
         else if (!headers.Accept) headers.Accept = spec.responseType === 'text' ? '*/*' : 'application/json';
-        let data: string | Buffer | undefined;
-        if (spec.rawBody !== undefined) {
+        let data: string | Buffer | Readable | undefined;
+        if (typeof spec.rawBody === 'function') {
+          stream = spec.rawBody();
+          data = stream;
+          headers['Content-Type'] = spec.contentType ?? 'application/octet-stream';
+          headers['Content-Length'] = String(spec.contentLength);
+        } else if (spec.rawBody !== undefined) {
           data = spec.rawBody;
           headers['Content-Type'] = spec.contentType ?? 'application/octet-stream';
         } else if (spec.body !== undefined) {
@@ -171,9 +181,15 @@ export class HttpClient {
           headers,
           data,
           timeout: spec.timeoutMs ?? this.timeoutMs,
+          // A redirect would replay the body, so follow-redirects keeps every chunk written: a
+          // streamed body goes over plain http(s) instead, and stays out of memory.
+          ...(stream ? { maxRedirects: 0 } : {}),
         });
       } catch (err) {
         return { ok: false, failure: classifyNetworkError(err) };
+      } finally {
+        // Closes the file behind a stream the server answered before reading to the end.
+        stream?.destroy();
       }
       return this.judge(spec, res);
     });

@@ -1,4 +1,5 @@
 // The contract of the one HTTP layer every platform call goes through (implementation: client.ts).
+import type { Readable } from 'node:stream';
 
 export type Platform = 'customerio' | 'adobe_target' | 'webhook';
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -12,8 +13,14 @@ export interface RequestSpec {
   headers?: Record<string, string>;
   /** Serialized as JSON (Content-Type from `contentType`, default application/json). */
   body?: unknown;
-  /** Sent as-is instead of `body` (CSV batches, form bodies). */
-  rawBody?: string | Buffer;
+  /**
+   * Sent as-is instead of `body` (CSV batches, form bodies). A function streams the body instead of
+   * holding it in memory: it is called once per attempt and must return a fresh stream of the whole
+   * body each time (so a retry resends all of it); `contentLength` is then required.
+   */
+  rawBody?: string | Buffer | (() => Readable);
+  /** Byte length of a streamed `rawBody`, sent as Content-Length (a stream does not know its own). */
+  contentLength?: number;
   contentType?: string;
   accept?: string;
   /** How to read the response body: parsed JSON (default; empty body → undefined) or text. */

@@ -1,5 +1,6 @@
 // Adapters from the platform clients to the sync seams (sources.ts): membership paging, attribute
 // batches or exports, Track identify for the holdout write-back, and Bulk Profile Update v2.
+import { createReadStream } from 'node:fs';
 import type { Config, SegmentDef } from '../config/types.js';
 import { ConfigError } from '../model/errors.js';
 import type { AdobeTargetClient } from '../providers/adobe-target/client.js';
@@ -92,8 +93,8 @@ export function customerioSources(
 /** Target's Bulk Profile Update v2 as the sync's profile sink. */
 export function targetProfileSink(client: Pick<AdobeTargetClient, 'uploadProfileBatch' | 'getBatchStatus'>): ProfileSink {
   return {
-    async upload(body: string) {
-      const res = await client.uploadProfileBatch(body);
+    async upload(file) {
+      const res = await client.uploadProfileBatch({ bytes: file.bytes, rows: file.rows, open: () => createReadStream(file.path) });
       return { batchId: res.batchId, statusUrl: res.statusUrl };
     },
     async status(batch): Promise<BatchStatusResult> {

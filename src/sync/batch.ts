@@ -1,5 +1,7 @@
 // Bulk Profile Update v2 batch files: `batch=thirdPartyId,<attr>,...` then one URL-encoded row per
-// profile; split before 500,000 rows or 50 MB. Pure: builds bytes, never sends them.
+// profile; split before 500,000 rows or 50 MB; written to a local file, never sent from here.
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Target's documented limits for one upload. */
 export const MAX_BATCH_ROWS = 500_000;
@@ -43,46 +45,49 @@ export function encodeCell(value: string): string {
   return encodeURIComponent(value);
 }
 
-/** A finished batch file. */
+/** A finished batch file, written to disk (or only measured, in a dry run). */
 export interface BatchFile {
   columns: string[];
-  /** The file: ASCII text (every cell URL-encoded), so its length is its size in bytes. */
-  body: string;
+  /** Where the file lies; undefined when the builder only measures (dry run). */
+  path?: string;
+  /** Size in bytes: every cell is URL-encoded, so the file is ASCII and its length is its size. */
+  bytes: number;
   rows: number;
   /** thirdPartyIds of the first and last rows (the rows are sorted within a column set). */
   firstId: string;
   lastId: string;
 }
 
+/** Lines are written to the file in chunks of about this many characters. */
+const CHUNK = 256 * 1024;
+
 /**
- * Accumulates rows of one column set and emits a file whenever the next row would break a limit.
- * Memory is bounded by one file.
+ * Accumulates rows of one column set into a file under `dir` and finishes it whenever the next row
+ * would break a limit. A file of up to 50 MB is never one string in memory: only the current
+ * chunk is. Without `dir` it only measures (dry run).
  */
 export class BatchBuilder {
   private readonly header: string;
-  /**
-   * Finished ~1 MB parts (flat strings) plus the lines of the part being filled: joining lines per
-   * part keeps few live objects and never builds a rope of half a million concatenations.
-   */
-  private parts: string[] = [];
-  private lines: string[] = [];
-  private partBytes = 0;
+  private chunk = '';
+  private fd: number | undefined;
+  private path: string | undefined;
   private bytes = 0;
   private rows = 0;
   private firstId = '';
   private lastId = '';
+  private files = 0;
 
   constructor(
     readonly columns: string[],
     private readonly limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+    private readonly dir?: string,
+    private readonly name = 'batch',
   ) {
     this.header = batchHeader(columns);
-    this.reset();
   }
 
   /** Adds a row; returns the full file first when this row does not fit in the current one. */
   add(row: BatchRow): BatchFile | undefined {
-    // Every cell is URL-encoded, so lines are ASCII: string length is the byte length.
     const line = batchLine(row, this.columns);
     if (this.header.length + line.length > this.limits.maxBytes) {
       throw new Error(`one profile row is larger than the batch size limit (${line.length} bytes)`);
@@ -91,53 +96,64 @@ export class BatchBuilder {
     if (this.rows > 0 && (this.rows + 1 > this.limits.maxRows || this.bytes + line.length > this.limits.maxBytes)) {
       done = this.flush();
     }
-    if (this.rows === 0) this.firstId = row.thirdPartyId;
+    if (this.rows === 0) this.start(row.thirdPartyId);
     this.lastId = row.thirdPartyId;
-    this.lines.push(line);
-    this.partBytes += line.length;
-    if (this.partBytes >= PART_SIZE) this.closePart();
-    this.bytes += line.length;
+    this.write(line);
     this.rows += 1;
     return done;
   }
 
-  /** The pending file, if it holds any row. */
+  /** Finishes the pending file, if it holds any row. */
   flush(): BatchFile | undefined {
     if (this.rows === 0) return undefined;
-    this.closePart();
-    // One flat string: the client sends strings, and a string (unlike a Buffer) costs no copy here.
-    const file: BatchFile = {
-      columns: this.columns,
-      body: this.parts.join(''),
-      rows: this.rows,
-      firstId: this.firstId,
-      lastId: this.lastId,
-    };
-    this.reset();
+    this.drain();
+    if (this.fd !== undefined) closeSync(this.fd);
+    const file: BatchFile = { columns: this.columns, path: this.path, bytes: this.bytes, rows: this.rows, firstId: this.firstId, lastId: this.lastId };
+    this.fd = undefined;
+    this.path = undefined;
+    this.rows = 0;
+    this.bytes = 0;
     return file;
+  }
+
+  /** Closes (and deletes) a file left unfinished, e.g. when the run stops early. */
+  discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    if (this.path !== undefined) rmSync(this.path, { force: true });
+    this.fd = undefined;
+    this.path = undefined;
+    this.chunk = '';
+    this.rows = 0;
+    this.bytes = 0;
   }
 
   get pendingRows(): number {
     return this.rows;
   }
 
-  private closePart(): void {
-    if (this.lines.length === 0) return;
-    this.parts.push(this.lines.join(''));
-    this.lines = [];
-    this.partBytes = 0;
+  private start(firstId: string): void {
+    this.firstId = firstId;
+    if (this.dir !== undefined) {
+      this.files += 1;
+      this.path = join(this.dir, `${this.name}-${this.files}.csv`);
+      // Owner-only: the rows carry customer ids.
+      this.fd = openSync(this.path, 'w', 0o600);
+    }
+    this.write(this.header);
   }
 
-  private reset(): void {
-    this.parts = [this.header];
-    this.lines = [];
-    this.partBytes = 0;
-    this.bytes = this.header.length;
-    this.rows = 0;
+  private write(text: string): void {
+    this.bytes += text.length;
+    if (this.dir === undefined) return;
+    this.chunk += text;
+    if (this.chunk.length >= CHUNK) this.drain();
+  }
+
+  private drain(): void {
+    if (this.fd !== undefined && this.chunk.length > 0) writeSync(this.fd, this.chunk, null, 'latin1');
+    this.chunk = '';
   }
 }
-
-const PART_SIZE = 1024 * 1024;
 
 /** Parses a batch body back into rows (tests, and the sandbox-independent checks of verify). */
 export function parseBatch(body: string): { columns: string[]; rows: BatchRow[] } {

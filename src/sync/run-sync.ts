@@ -2,6 +2,9 @@
 // the confirmed state → journal, upload and confirm batches → write holdouts back. State advances
 // only when Target confirms a batch, so a run killed anywhere can simply be run again.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { holdoutAttribute } from '../model/attributes.js';
 import { redact } from '../model/secrets.js';
@@ -42,6 +45,8 @@ export interface RunSyncOptions {
   afterStage?: (stage: SyncStage) => void | Promise<void>;
   /** Column sets with fewer rows than this are merged into one batch (empty cells = unchanged). Default 1000. */
   mergeBelowRows?: number;
+  /** Folder under which this run's batch files are written (default: the OS temp folder); removed at the end. */
+  workDir?: string;
   /** Current members above which traits come from an export instead of batches of 100 (default 10,000). */
   bulkTraitsAbove?: number;
   /** Customer.io attribute reads in flight at once (default 10). */
@@ -253,23 +258,33 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
   const uploaded: JournaledBatch[] = [];
   let stopUploads = false;
   if (report.profiles.changed > 0) progress.stage(dryRun ? 'batches (dry run)' : 'upload', report.profiles.changed);
-  for (const g of plan) {
-    if (stopUploads) break;
-    const builder = new BatchBuilder(g.columns, limits);
-    let afterId = '';
-    for (;;) {
-      const rows = store.changePage(g.group, afterId, PAGE);
-      if (rows.length === 0) break;
-      afterId = (rows[rows.length - 1] as (typeof rows)[number]).targetId;
-      for (const row of rows) {
-        const file = builder.add({ thirdPartyId: row.targetId, values: row.values });
-        if (file) await ship(file, g.group);
-        if (stopUploads) break;
-      }
+  // Batch files are written to disk and streamed from there: a 50 MB file is never one string.
+  const workDir = plan.length > 0 && !dryRun ? mkdtempSync(join(opts.workDir ?? tmpdir(), 'audiences-sync-')) : undefined;
+  try {
+    for (const g of plan) {
       if (stopUploads) break;
+      const builder = new BatchBuilder(g.columns, limits, workDir, `group-${g.group}`);
+      try {
+        let afterId = '';
+        for (;;) {
+          const rows = store.changePage(g.group, afterId, PAGE);
+          if (rows.length === 0) break;
+          afterId = (rows[rows.length - 1] as (typeof rows)[number]).targetId;
+          for (const row of rows) {
+            const file = builder.add({ thirdPartyId: row.targetId, values: row.values });
+            if (file) await ship(file, g.group);
+            if (stopUploads) break;
+          }
+          if (stopUploads) break;
+        }
+        const last = builder.flush();
+        if (last && !stopUploads) await ship(last, g.group);
+      } finally {
+        builder.discard();
+      }
     }
-    const last = builder.flush();
-    if (last && !stopUploads) await ship(last, g.group);
+  } finally {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   }
   if (report.profiles.changed > 0) progress.done();
 
@@ -346,38 +361,32 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
   }
 
   async function ship(file: BatchFile, group: number): Promise<void> {
-    if (dryRun) {
-      report.batches.push({ no: report.batches.length + 1, rows: file.rows, bytes: file.body.length, columns: file.columns, status: 'dry_run' });
+    const entry = { rows: file.rows, bytes: file.bytes, columns: file.columns };
+    if (dryRun || file.path === undefined) {
+      report.batches.push({ no: report.batches.length + 1, ...entry, status: 'dry_run' });
       progress.tick(file.rows);
       return;
     }
-    const no = store.journalBatch({
-      runId,
-      columns: file.columns,
-      rows: file.rows,
-      bytes: file.body.length,
-      group,
-      firstId: file.firstId,
-      lastId: file.lastId,
-    });
+    const no = store.journalBatch({ runId, columns: file.columns, rows: file.rows, bytes: file.bytes, group, firstId: file.firstId, lastId: file.lastId });
     await hook('journal');
     let accepted: { batchId: string; statusUrl?: string };
     try {
-      accepted = await sources.profiles.upload(file.body);
+      accepted = await sources.profiles.upload({ path: file.path, bytes: file.bytes, rows: file.rows });
     } catch (err) {
       const msg = (err as Error).message;
       // Unknown whether Target took it: its values become unknown and are sent again next run.
       store.abandonBatch(no, `upload failed: ${msg}`);
-      report.batches.push({ no, rows: file.rows, bytes: file.body.length, columns: file.columns, status: 'failed', detail: `upload failed: ${msg}` });
+      report.batches.push({ no, ...entry, status: 'failed', detail: `upload failed: ${msg}` });
       report.problems.push(`Uploading batch #${no} failed: ${msg}. The remaining rows were not sent; run sync again.`);
       stopUploads = true;
       return;
+    } finally {
+      rmSync(file.path, { force: true });
     }
     store.markUploaded(no, accepted.batchId, accepted.statusUrl);
     report.profiles.uploaded += file.rows;
-    const b = store.batch(no) as JournaledBatch;
-    uploaded.push(b);
-    report.batches.push({ no, batchId: accepted.batchId, rows: file.rows, bytes: file.body.length, columns: file.columns, status: 'incomplete' });
+    uploaded.push(store.batch(no) as JournaledBatch);
+    report.batches.push({ no, batchId: accepted.batchId, ...entry, status: 'incomplete' });
     progress.tick(file.rows);
     await hook('upload');
   }

@@ -43,9 +43,16 @@ export interface BatchStatusResult {
   notFound?: number;
 }
 
+/** A Bulk Profile Update v2 file on local disk (ASCII text: its length is its size). */
+export interface BatchUpload {
+  path: string;
+  bytes: number;
+  rows: number;
+}
+
 export interface ProfileSink {
-  /** Uploads one Bulk Profile Update v2 file (ASCII text); resolves once Target accepted it. */
-  upload(body: string): Promise<{ batchId: string; statusUrl?: string }>;
+  /** Uploads one batch file (streamed, never read whole into memory); resolves once Target accepted it. */
+  upload(file: BatchUpload): Promise<{ batchId: string; statusUrl?: string }>;
   status(batch: { batchId: string; statusUrl?: string }): Promise<BatchStatusResult>;
 }
 

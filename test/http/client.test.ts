@@ -2,6 +2,7 @@
 // timeouts, ambiguous writes, 401 refresh, pacing, concurrency and secret-free errors.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpClient, parseRetryAfter } from '../../src/http/client.js';
 import { PlatformError } from '../../src/http/errors.js';
@@ -257,6 +258,33 @@ describe('HttpClient', () => {
     expect(text).not.toContain(secret);
     expect(text).not.toContain(basic);
     expect(err.cause).toBeUndefined();
+  });
+
+  it('streams a rawBody given as a function: a fresh whole stream per attempt, with its Content-Length', async () => {
+    const body = `batch=thirdPartyId,seg_a\n${Array.from({ length: 5000 }, (_, i) => `id${i},true\n`).join('')}`;
+    const s = await serve((_q, res, _b, n) => (n === 1 ? json(res, 503, { errors: [{ detail: 'busy' }] }) : json(res, 200, { ok: true })));
+    const c = new HttpClient({ platform: 'adobe_target', api: 'edge', baseURL: s.url, ...fast });
+    let opened = 0;
+    const r = await c.request<{ ok: boolean }>({
+      method: 'POST',
+      path: '/upload',
+      // Small chunks: the body really arrives as a stream, not one write.
+      rawBody: () => {
+        opened += 1;
+        return Readable.from(body.match(/[^]{1,1000}/g) ?? []);
+      },
+      contentLength: Buffer.byteLength(body),
+      contentType: 'application/x-www-form-urlencoded',
+      idempotent: true,
+    });
+    expect(r.data.ok).toBe(true);
+    expect(opened).toBe(2);
+    expect(s.hits.map((h) => h.body)).toEqual([body, body]);
+    expect(s.hits[1].headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(s.hits[1].headers['transfer-encoding']).toBeUndefined();
+    expect(s.hits[1].headers['content-type']).toBe('application/x-www-form-urlencoded');
+    await expect(c.request({ method: 'POST', path: '/upload', rawBody: () => Readable.from(['x']) })).rejects.toThrow(/contentLength/);
+    expect(s.hits).toHaveLength(2);
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {

@@ -1,8 +1,9 @@
 // In-memory fakes of the sync seams and a config builder, for the pure/unit ring of tests.
+import { readFileSync } from 'node:fs';
 import type { Config, SegmentDef } from '../../src/config/types.js';
 import { parseBatch } from '../../src/sync/batch.js';
 import type { PersonIdentifiers } from '../../src/sync/identity.js';
-import { MissingSegmentError, type BatchStatusResult, type MembershipSource, type ProfileSink, type TraitSource, type WritebackSink } from '../../src/sync/sources.js';
+import { MissingSegmentError, type BatchStatusResult, type BatchUpload, type MembershipSource, type ProfileSink, type TraitSource, type WritebackSink } from '../../src/sync/sources.js';
 
 export function seg(key: string, id: number, type: SegmentDef['type'] = 'data_driven'): SegmentDef {
   return { key, name: key, type, id, previous_keys: [] };
@@ -84,8 +85,10 @@ export class FakeTarget implements ProfileSink {
   failUpload = false;
   statusCalls = 0;
 
-  async upload(text: string): Promise<{ batchId: string; statusUrl?: string }> {
+  async upload(file: BatchUpload): Promise<{ batchId: string; statusUrl?: string }> {
     if (this.failUpload) throw new Error('upload refused');
+    const text = readFileSync(file.path, 'latin1');
+    if (text.length !== file.bytes) throw new Error(`batch file is ${text.length} bytes, announced ${file.bytes}`);
     const parsed = parseBatch(text);
     const batchId = `b${this.uploads.length + 1}`;
     this.uploads.push({ batchId, columns: parsed.columns, rows: parsed.rows.length, body: text });

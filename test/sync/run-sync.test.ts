@@ -1,5 +1,5 @@
 // runSync against in-memory fakes and a real SQLite store: propagation, idempotence, crash safety.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -195,6 +195,24 @@ describe('runSync', () => {
     target.failUpload = false;
     await run();
     expect(target.profiles.get('a')?.seg_cart).toBe('true');
+  });
+
+  it('streams batches from files it removes, whether the upload succeeds, fails or the run is killed', async () => {
+    const { cio, target, run } = setup();
+    const work = join(dir, 'work');
+    mkdirSync(work);
+    cio.set('cart', ['a', 'b', 'c', 'd', 'e']);
+    const r1 = await run({ workDir: work, limits: { maxRows: 2, maxBytes: 1_000_000 } });
+    expect(r1.batches.map((b) => b.rows)).toEqual([2, 2, 1]);
+    expect(target.uploads[0]?.body).toMatch(/^batch=thirdPartyId,holdout_control,seg_cart,seg_purchased,seg_vip\na,/);
+    expect(readdirSync(work)).toEqual([]);
+    cio.set('cart', ['a']);
+    target.failUpload = true;
+    expect((await run({ workDir: work })).status).toBe('incomplete');
+    expect(readdirSync(work)).toEqual([]);
+    target.failUpload = false;
+    await expect(run({ workDir: work, afterStage: (s) => { if (s === 'journal') throw new Error('killed'); } })).rejects.toThrow('killed');
+    expect(readdirSync(work)).toEqual([]);
   });
 
   it('never puts a secret into the report or its rendering', async () => {

@@ -1,4 +1,7 @@
 // Pure units of sync: identity, holdouts, batch files, desired attributes and diff.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder, batchHeader, batchLine, parseBatch } from '../../src/sync/batch.js';
 import { buildSyncSpec, desiredAttributes, diffProfile, normalizeTrait } from '../../src/sync/compute.js';
@@ -72,28 +75,42 @@ describe('batch files', () => {
     expect(batchLine({ thirdPartyId: 'c', values: { seg_cart: 'true' } }, ['seg_cart', 'trait_city'])).toBe('c,true,\n');
   });
 
-  it('splits by rows and by bytes, round-trips', () => {
-    const b = new BatchBuilder(['seg_a'], { maxRows: 3, maxBytes: 1000 });
-    const files = [];
-    for (let i = 0; i < 7; i++) {
-      const f = b.add({ thirdPartyId: `id${i}`, values: { seg_a: 'true' } });
-      if (f) files.push(f);
-    }
-    const last = b.flush();
-    if (last) files.push(last);
-    expect(files.map((f) => f.rows)).toEqual([3, 3, 1]);
-    expect(files[0]?.firstId).toBe('id0');
-    expect(files[0]?.lastId).toBe('id2');
-    expect(parseBatch(files[1]?.body ?? '').rows.map((r) => r.thirdPartyId)).toEqual(['id3', 'id4', 'id5']);
+  it('splits by rows and by bytes into files on disk, round-trips; measures only without a folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batch-'));
+    try {
+      const b = new BatchBuilder(['seg_a'], { maxRows: 3, maxBytes: 1000 }, dir);
+      const files = [];
+      for (let i = 0; i < 7; i++) {
+        const f = b.add({ thirdPartyId: `id${i}`, values: { seg_a: 'true' } });
+        if (f) files.push(f);
+      }
+      const last = b.flush();
+      if (last) files.push(last);
+      expect(files.map((f) => f.rows)).toEqual([3, 3, 1]);
+      expect(files[0]?.firstId).toBe('id0');
+      expect(files[0]?.lastId).toBe('id2');
+      const second = readFileSync(files[1]?.path ?? '', 'latin1');
+      expect(second.length).toBe(files[1]?.bytes);
+      expect(parseBatch(second).rows.map((r) => r.thirdPartyId)).toEqual(['id3', 'id4', 'id5']);
+      expect(new Set(files.map((f) => f.path)).size).toBe(3);
+      if (process.platform !== 'win32') expect(statSync(files[0]?.path ?? '').mode & 0o777).toBe(0o600);
 
-    const small = new BatchBuilder(['seg_a'], { maxRows: 1000, maxBytes: 60 });
-    const sizes: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const f = small.add({ thirdPartyId: `id${i}`, values: { seg_a: 'false' } });
-      if (f) sizes.push(f.body.length);
+      const small = new BatchBuilder(['seg_a'], { maxRows: 1000, maxBytes: 60 }, dir, 'small');
+      const sizes: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const f = small.add({ thirdPartyId: `id${i}`, values: { seg_a: 'false' } });
+        if (f) sizes.push(statSync(f.path ?? '').size);
+      }
+      expect(sizes.length).toBeGreaterThan(0);
+      for (const s of sizes) expect(s).toBeLessThanOrEqual(60);
+      small.discard();
+
+      const measure = new BatchBuilder(['seg_a'], { maxRows: 3, maxBytes: 1000 });
+      for (let i = 0; i < 2; i++) measure.add({ thirdPartyId: `id${i}`, values: { seg_a: 'true' } });
+      expect(measure.flush()).toEqual({ columns: ['seg_a'], path: undefined, bytes: files[0]!.bytes - 'id2,true\n'.length, rows: 2, firstId: 'id0', lastId: 'id1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(sizes.length).toBeGreaterThan(0);
-    for (const s of sizes) expect(s).toBeLessThanOrEqual(60);
   });
 });
 

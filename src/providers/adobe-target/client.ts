@@ -1,6 +1,7 @@
 // The Adobe Target client: IMS token, Admin API (versioned media types) and edge Profile/Delivery APIs
 // over the one HTTP layer, with typed, defensively parsed answers. The only Target network code.
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { HttpClient } from '../../http/client.js';
 import { PlatformError } from '../../http/errors.js';
 import type { HttpClientOptions, HttpResponse, Method, RequestSpec } from '../../http/types.js';
@@ -10,6 +11,16 @@ import { registerSecret } from '../../model/secrets.js';
 /** Documented limits of one Bulk Profile Update upload. */
 export const BATCH_MAX_ROWS = 500_000;
 export const BATCH_MAX_BYTES = 50 * 1024 * 1024;
+/**
+ * A Bulk Profile Update file streamed from where it lies (a file of up to 50 MB need never be one
+ * string in memory): its size, its data rows, and a fresh stream of the whole body per attempt.
+ */
+export interface ProfileBatchStream {
+  bytes: number;
+  rows: number;
+  open: () => Readable;
+}
+
 /** Documented limit of a single profile update sent by POST. */
 export const SINGLE_UPDATE_MAX_BYTES = 60 * 1024;
 
@@ -474,16 +485,27 @@ export class AdobeTargetClient {
 
   /**
    * Uploads one Bulk Profile Update v2 batch: `batch=` + CSV whose first column is thirdPartyId and
-   * whose values are URL-encoded (buildProfileBatches makes such bodies). The documented limits
-   * (≤500,000 rows, <50 MB) are checked before sending.
+   * whose values are URL-encoded (buildProfileBatches makes such bodies), as a string or streamed
+   * from a file. The documented limits (≤500,000 rows, <50 MB) are checked before sending.
    */
-  async uploadProfileBatch(csvBody: string): Promise<BatchSubmission> {
-    const body = csvBody.startsWith('batch=') ? csvBody : `batch=${csvBody}`;
-    const bytes = Buffer.byteLength(body, 'utf8');
+  async uploadProfileBatch(batch: string | ProfileBatchStream): Promise<BatchSubmission> {
+    let body: { rawBody: string } | { rawBody: () => Readable; contentLength: number };
+    let bytes: number;
+    let rows: number;
+    if (typeof batch === 'string') {
+      const text = batch.startsWith('batch=') ? batch : `batch=${batch}`;
+      body = { rawBody: text };
+      bytes = Buffer.byteLength(text, 'utf8');
+      rows = countDataRows(text);
+    } else {
+      // A streamed file is the caller's, written with its `batch=` header; its size and rows are known.
+      body = { rawBody: batch.open, contentLength: batch.bytes };
+      bytes = batch.bytes;
+      rows = batch.rows;
+    }
     if (bytes >= BATCH_MAX_BYTES) {
       throw new RangeError(`A profile batch must be smaller than 50 MB (this one is ${bytes} bytes); split it with buildProfileBatches`);
     }
-    const rows = countDataRows(body);
     if (rows > BATCH_MAX_ROWS) {
       throw new RangeError(`A profile batch holds at most ${BATCH_MAX_ROWS} rows (this one has ${rows}); split it with buildProfileBatches`);
     }
@@ -491,7 +513,7 @@ export class AdobeTargetClient {
     const res = await this.edge.request<string>({
       method: 'POST',
       path,
-      rawBody: body,
+      ...body,
       contentType: 'application/x-www-form-urlencoded',
       responseType: 'text',
       accept: '*/*',

@@ -1,4 +1,5 @@
 // The Target client against the sandbox over real HTTP: tokens, paging, creates, errors, batches, delivery.
+import { Readable } from 'node:stream';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PlatformError } from '../../../src/http/errors.js';
@@ -218,6 +219,27 @@ describe('AdobeTargetClient: profiles', () => {
     const t = await sb.client().waitForBatch(slow.batchId, { intervalMs: 20, timeoutMs: 100 });
     expect(t.outcome).toBe('timeout');
     expect(t.status.status).toBe('incomplete');
+  });
+
+  it('uploads a batch streamed from a file (fresh stream per attempt) and checks its announced limits', async () => {
+    sb = await startTargetSandbox({ emulator: { batchDelayMs: 10 } });
+    const client = sb.client();
+    const [body] = buildProfileBatches(['seg_vip'], [
+      { thirdPartyId: 'crm-1', values: { seg_vip: 'true' } },
+      { thirdPartyId: 'crm-2', values: { seg_vip: 'false' } },
+    ]);
+    let opened = 0;
+    const open = () => {
+      opened += 1;
+      return Readable.from([Buffer.from(body as string)]);
+    };
+    const sub = await client.uploadProfileBatch({ bytes: Buffer.byteLength(body as string), rows: 2, open });
+    expect(opened).toBe(1);
+    expect((await client.waitForBatch(sub.statusUrl, { intervalMs: 10 })).status).toMatchObject({ batchSize: 2, successfulUpdates: 2 });
+    expect((await client.getProfile('crm-2'))?.attributes.seg_vip.value).toBe('false');
+    await expect(client.uploadProfileBatch({ bytes: 50 * 1024 * 1024, rows: 1, open })).rejects.toThrow(/smaller than 50 MB/);
+    await expect(client.uploadProfileBatch({ bytes: 100, rows: 500_001, open })).rejects.toThrow(/at most 500000 rows/);
+    expect(opened).toBe(1);
   });
 
   it('enforces batch limits client-side and splits bodies by rows and bytes', async () => {
