@@ -53,8 +53,3 @@ export function interpolateWhenSet(template: string, env: NodeJS.ProcessEnv): st
   const { value, missing } = interpolateTemplate(template, env);
   return missing.length === 0 ? value : template;
 }
-
-/** True when the text still holds a `${VAR}` reference. */
-export function hasReference(text: string): boolean {
-  return parseTemplate(text).value.vars.length > 0;
-}

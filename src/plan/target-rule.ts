@@ -24,19 +24,6 @@ export const EVALUATOR: Record<Exclude<ConditionOp, 'ne'>, string> = {
   contains: 'contains',
 };
 
-/** Evaluators a compiled rule may contain; anything else read back from the platform still compares. */
-export const KNOWN_EVALUATORS = new Set([
-  'equals',
-  'matches',
-  'contains',
-  'startsWith',
-  'endsWith',
-  'greater',
-  'lesser',
-  'greaterEquals',
-  'lesserEquals',
-]);
-
 /** Profile attribute values are strings; numbers print without exponent noise, booleans as "true"/"false". */
 export function ruleValue(v: string | number | boolean): string {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(15)));
