@@ -79,6 +79,11 @@ describe('saved plans', () => {
     expect(edited.out).not.toContain('Apply:');
   });
 
+  it('refuses a malformed --checksum before reading the config or any platform', async () => {
+    const err = await runApply(undefined, { config: '/nonexistent/audiences.yaml', checksum: 'c1d60cec', autoApprove: true }, buildContext()).catch((e: Error) => e);
+    expect((err as Error).message).toBe('--checksum is not a sha256 checksum (64 hex digits): "c1d60cec"');
+  });
+
   it('--checksum applies only while the plan still has that checksum', async () => {
     const ws = await openWorkspace(SMALL_CONFIG);
     const ctx = buildContext();

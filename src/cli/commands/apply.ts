@@ -50,6 +50,11 @@ export const register: CommandRegistrar = (program: Command, ctx: CommandContext
 };
 
 export async function runApply(planfile: string | undefined, flags: ApplyFlags, ctx: CommandContext, deps: ApplyDeps = {}): Promise<number> {
+  if (flags.checksum !== undefined && !/^[0-9a-f]{64}$/i.test(flags.checksum.trim())) {
+    throw new UsageError(`--checksum is not a sha256 checksum (64 hex digits): "${flags.checksum.slice(0, 80)}"`, {
+      hint: 'Copy the checksum printed by `audiences plan` (or the "checksum" of `plan --format json`).',
+    });
+  }
   const interactive = deps.interactive ?? Boolean(process.stdin.isTTY);
   const needsConfirmation = !flags.autoApprove && planfile === undefined;
   if (needsConfirmation && !interactive) {
