@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTargetEmulator, type TargetEmulator } from '../../src/sandbox/adobe-target/index.js';
 import { CUSTOMERIO_EMULATOR, startSandbox, type RunningSandbox } from '../../src/sandbox/index.js';
 import { SANDBOX_CREDENTIALS } from '../../src/sandbox/types.js';
-import { adminHeaders, buildClock, buildContext, buildRequest, V } from './adobe-target-helpers.js';
+import { adminHeaders, buildClock, buildContext, buildRequest, callAdmin, V } from './adobe-target-helpers.js';
 import { buildSeed } from '../providers/customerio/helpers.js';
 
 describe('Customer.io membership: limit is capped at 30000', () => {
@@ -21,6 +21,22 @@ describe('Customer.io membership: limit is capped at 30000', () => {
     const rest = (await (await fetch(`${sb.url}/cio/app/v1/segments/1/membership?limit=50000&start=${encodeURIComponent(first.next)}`, { headers })).json()) as { ids: string[]; next: string };
     expect(rest.ids).toHaveLength(5);
     expect(rest.next).toBe('');
+  });
+});
+
+describe('Target offers: DELETE answers the deleted offer', () => {
+  it('echoes content and JSON offers on delete, then 404s', async () => {
+    const em = createTargetEmulator(buildContext());
+    const auth = await adminHeaders(em);
+    for (const [type, content] of [['content', '<b>gold</b>'], ['json', { tier: 'gold' }]] as const) {
+      const created = await callAdmin(em, auth, 'POST', `/offers/${type}`, 2, { name: `gold-${type}`, content });
+      expect(created.status).toBe(201);
+      const id = (created.body as { id: number }).id;
+      const deleted = await callAdmin(em, auth, 'DELETE', `/offers/${type}/${id}`, 2);
+      expect(deleted.status).toBe(200);
+      expect(deleted.body).toEqual(created.body);
+      expect((await callAdmin(em, auth, 'GET', `/offers/${type}/${id}`, 2)).status).toBe(404);
+    }
   });
 });
 
