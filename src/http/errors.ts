@@ -128,7 +128,7 @@ function defaultHint(init: PlatformErrorInit): string | undefined {
       return 'The write may or may not have landed. Run `audiences plan` to see the current state before retrying.';
     case 'timeout':
     case 'network':
-      return 'Check the network and the base URL of this provider; run again to resume (completed changes are kept).';
+      return 'Check the network and the base URL of this provider, then run again (an apply resumes where it stopped: completed changes are kept).';
     default:
       return undefined;
   }
