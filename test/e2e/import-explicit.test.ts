@@ -64,5 +64,10 @@ describe('audiences import ADDRESS=ID', () => {
       http: FAST_HTTP,
     }).catch((e: Error) => e);
     expect((err as Error).message).toContain('adobe_target.audience.vip: no audience with id 999999 exists');
+    // ADDRESS=ID says exactly what to adopt: --adopt or --kind alongside it is a contradiction, refused before reading.
+    for (const extra of [{ adopt: true }, { kind: ['offer' as const] }]) {
+      const conflict = await runImport({ config: '/nonexistent/audiences.yaml', addresses: ['adobe_target.audience.vip=1'], ...extra }, buildContext()).catch((e: Error) => e);
+      expect((conflict as Error).message).toMatch(/cannot be combined with --(adopt|kind)/);
+    }
   });
 });

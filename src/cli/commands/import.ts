@@ -54,6 +54,11 @@ export async function runImport(flags: ImportFlags, ctx: CommandContext, deps: I
   for (const k of kinds) if (!KINDS.includes(k)) throw new UsageError(`Unknown kind "${String(k)}".`, { hint: `Use ${KINDS.join(', ')}.` });
   const out = ctx.output;
   const explicit = parseAddresses(flags.addresses ?? []);
+  if (explicit.length > 0 && (flags.adopt || flags.kind !== undefined)) {
+    throw new UsageError(`ADDRESS=ID arguments name exactly what to adopt; they cannot be combined with ${flags.adopt ? '--adopt' : '--kind'}`, {
+      hint: 'Run `audiences import ADDRESS=ID …` alone, or `audiences import --adopt [--kind KIND]` without addresses.',
+    });
+  }
   const { withSession } = await import('../session.js');
   const { compileDesired } = await import('../../plan/compile.js');
   const { diffResources } = await import('../../plan/diff.js');
