@@ -1,6 +1,6 @@
 // Child process of bench/sync.ts: serves a sandbox seeded with N profiles across 6 segments, so the
-// parent's peak RSS measures the sync alone. Prints {"url": …} on stdout, stops when stdin closes.
-import { startSandbox } from '../src/sandbox/index.js';
+// parent's peak RSS measures the sync alone. Prints {"url", "providers"} on stdout, stops when stdin closes.
+import { sandboxProvidersAt, startSandbox } from '../src/sandbox/index.js';
 import type { SandboxSeed } from '../src/sandbox/types.js';
 
 export const BENCH_SEGMENTS = 6;
@@ -35,7 +35,7 @@ function buildSeed(n: number): SandboxSeed {
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? '1000000');
   const sandbox = await startSandbox({ seed: buildSeed(n), record: false, faults: { latencyMs: 0 } });
-  process.stdout.write(`${JSON.stringify({ url: sandbox.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ url: sandbox.url, providers: sandboxProvidersAt(sandbox.url) })}\n`);
   process.stdin.resume();
   process.stdin.on('end', () => void sandbox.close().then(() => process.exit(0)));
   process.on('SIGTERM', () => void sandbox.close().then(() => process.exit(0)));

@@ -1,10 +1,10 @@
 // Bench of `audiences sync`: N profiles (default 1,000,000) across 6 segments, against the sandbox
 // served from a CHILD process so the peak RSS printed is the sync's own. Prints wall time, rows per
 // second, peak RSS (goal < 300 MB) and the rows a following no-change sync uploads (goal 0).
-//   npx tsx bench/sync.ts [--profiles 1000000] [--fields] [--heap-mb 128] [--keep]
-// V8 grows its heap lazily, so RSS depends on when it collects as much as on what is live. The
-// bench therefore reruns itself under --max-old-space-size (default 128 MB; --heap-mb 0 for V8's
-// own default): a sync whose live set grew with the population would die there, not pass.
+//   npx tsx bench/sync.ts [--profiles 1000000] [--fields] [--heap-mb N] [--mem] [--keep]
+// It runs under Node's default heap settings, as users run the CLI. `--heap-mb N` reruns it under
+// --max-old-space-size=N instead: a sync whose live set grew with the population would die there.
+// `--mem` (or BENCH_MEM=1) samples memory every 20 ms and prints the peak of each stage.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { AdobeTargetClient } from '../src/providers/adobe-target/client.js';
 import { CustomerioClient } from '../src/providers/customerio/client.js';
-import { sandboxProvidersAt } from '../src/sandbox/index.js';
+import type { ResolvedAdobeTarget, ResolvedCustomerio } from '../src/config/types.js';
 import { customerioSources, targetProfileSink } from '../src/sync/adapters.js';
 import type { SyncProgress } from '../src/sync/progress.js';
 import { runSync } from '../src/sync/run-sync.js';
@@ -31,7 +31,8 @@ const withFields = flag('--fields');
 if (!Number.isInteger(profiles) || profiles <= 0) throw new Error('--profiles must be a positive integer');
 
 const SEGMENTS = 6;
-const heapMb = Number(value('--heap-mb', '128'));
+const heapMb = Number(value('--heap-mb', '0'));
+const sampleMem = flag('--mem') || Boolean(process.env.BENCH_MEM);
 
 function configYaml(): string {
   const segs = Array.from({ length: SEGMENTS }, (_, s) => `  seg${s + 1}: { name: "Bench segment ${s + 1}", type: data_driven, id: ${201 + s} }`).join('\n');
@@ -59,17 +60,21 @@ holdouts:
 `;
 }
 
-async function startChild(): Promise<{ url: string; stop: () => Promise<void> }> {
+type ChildProviders = { customerio: ResolvedCustomerio; adobe_target: ResolvedAdobeTarget };
+
+/** Starts the sandbox child; it answers with its URL and providers, so this process never loads the sandbox's code. */
+async function startChild(): Promise<{ url: string; providers: ChildProviders; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./sync-sandbox-child.ts', import.meta.url)), String(profiles)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, providers } = await new Promise<{ url: string; providers: ChildProviders }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`sandbox child exited with ${code}`)));
-    lines.once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
+    lines.once('line', (l) => resolve(JSON.parse(l) as { url: string; providers: ChildProviders }));
   });
   return {
     url,
+    providers,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -79,27 +84,49 @@ async function startChild(): Promise<{ url: string; stop: () => Promise<void> }>
   };
 }
 
-/** Where the RSS peaked (sampled every 50 ms), for BENCH_MEM=1. */
-const peak = { rss: 0, stage: '' };
-let currentStage = '';
-if (process.env.BENCH_MEM) {
-  setInterval(() => {
-    const rss = process.memoryUsage.rss();
-    if (rss > peak.rss) Object.assign(peak, { rss, stage: currentStage });
-  }, 50).unref();
+/** Peak memory of each stage (sampled every 20 ms), for --mem. */
+interface StagePeak {
+  stage: string;
+  started: number;
+  ms: number;
+  /** The process's peak RSS so far when the stage ended: catches peaks inside synchronous calls the timer cannot sample. */
+  hwm: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
 }
+const stagePeaks: StagePeak[] = [];
+let current: StagePeak | undefined;
+function enterStage(stage: string): void {
+  if (!sampleMem) return;
+  if (current) {
+    current.ms = performance.now() - current.started;
+    sample();
+  }
+  current = { stage, started: performance.now(), ms: 0, hwm: 0, rss: 0, heapUsed: 0, heapTotal: 0, external: 0 };
+  stagePeaks.push(current);
+  sample();
+}
+function sample(): void {
+  if (!current) return;
+  current.hwm = process.resourceUsage().maxRSS * 1024;
+  const m = process.memoryUsage();
+  if (m.rss > current.rss) Object.assign(current, { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
+}
+if (sampleMem) setInterval(sample, 20).unref();
 
 /** Plain progress lines on stderr, at most one every 5 seconds per stage. */
-function progressLines(): SyncProgress {
+function progressLines(run: string): SyncProgress {
   let name = '';
   let n = 0;
   let last = 0;
   return {
     stage(s) {
       name = s;
-      currentStage = s;
       n = 0;
       last = Date.now();
+      enterStage(`${run}: ${s}`);
       process.stderr.write(`  ${s}…\n`);
     },
     tick(k) {
@@ -113,11 +140,8 @@ function progressLines(): SyncProgress {
       process.stderr.write(`  ${t}\n`);
     },
     done() {
-      if (process.env.BENCH_MEM) {
-        const m = process.memoryUsage();
-        const f = (b: number) => `${Math.round(b / 1048576)}`;
-        process.stderr.write(`    mem after ${name}: rss ${f(m.rss)} heap ${f(m.heapUsed)}/${f(m.heapTotal)} ext ${f(m.external)} ab ${f(m.arrayBuffers)} MB\n`);
-      }
+      sample();
+      if (current) current.ms = performance.now() - current.started;
     },
   };
 }
@@ -132,7 +156,7 @@ async function main(): Promise<void> {
   const tSeed = Date.now();
   const child = await startChild();
   process.stderr.write(`  ready in ${((Date.now() - tSeed) / 1000).toFixed(1)}s at ${child.url}\n`);
-  const providers = sandboxProvidersAt(child.url);
+  const { providers } = child;
   const http = { timeoutMs: 300_000 };
   const cio = new CustomerioClient({ provider: providers.customerio, http });
   const target = new AdobeTargetClient({ provider: providers.adobe_target, http });
@@ -144,13 +168,13 @@ async function main(): Promise<void> {
   try {
     process.stderr.write('First sync…\n');
     const t0 = performance.now();
-    const first = await runSync({ config, sources, store, progress: progressLines(), poll: { intervalMs: 250, timeoutMs: 30 * 60_000 } });
+    const first = await runSync({ config, sources, store, progress: progressLines('first'), poll: { intervalMs: 250, timeoutMs: 30 * 60_000 } });
     const wall = (performance.now() - t0) / 1000;
     const peakRss = process.resourceUsage().maxRSS * 1024;
 
     process.stderr.write('Second sync (no changes)…\n');
     const t1 = performance.now();
-    const second = await runSync({ config, sources, store, progress: progressLines() });
+    const second = await runSync({ config, sources, store, progress: progressLines('no-change') });
     const wall2 = (performance.now() - t1) / 1000;
     const peakRss2 = process.resourceUsage().maxRSS * 1024;
 
@@ -158,7 +182,7 @@ async function main(): Promise<void> {
     const memberships = first.segments.reduce((a, s) => a + s.members, 0);
     const lines = [
       '',
-      `bench/sync: ${profiles.toLocaleString('en-US')} profiles, ${SEGMENTS} segments (${memberships.toLocaleString('en-US')} memberships)${withFields ? ', 2 exported fields' : ''}, 1 holdout; V8 old space ${capped ? `capped at ${capped} MB` : 'uncapped'}`,
+      `bench/sync: ${profiles.toLocaleString('en-US')} profiles, ${SEGMENTS} segments (${memberships.toLocaleString('en-US')} memberships)${withFields ? ', 2 exported fields' : ''}, 1 holdout; ${capped ? `V8 old space capped at ${capped} MB (--heap-mb)` : "Node's default heap settings"}`,
       `  first sync         ${wall.toFixed(1)} s wall, ${first.profiles.uploaded.toLocaleString('en-US')} rows uploaded in ${first.batches.length} batch(es), status ${first.status}`,
       `  rows per second    ${Math.round(first.profiles.uploaded / wall).toLocaleString('en-US')} (start to confirmed: ${first.confirmedMs !== undefined ? (first.confirmedMs / 1000).toFixed(1) : '-'} s)`,
       `  peak RSS           ${mb(peakRss)} after the first sync (goal < 300 MB; ${mb(rssBefore)} before it), ${mb(peakRss2)} after the second`,
@@ -167,7 +191,10 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(lines.join('\n'));
-    if (process.env.BENCH_MEM) process.stdout.write(`  (sampled RSS peak ${mb(peak.rss)} during "${peak.stage}")\n`);
+    if (sampleMem) {
+      const rows = stagePeaks.map((p) => `  ${p.stage.padEnd(34)} ${`${(p.ms / 1000).toFixed(1)} s`.padStart(7)} ${mb(p.rss).padStart(7)} ${mb(p.heapUsed).padStart(7)} ${mb(p.heapTotal).padStart(7)} ${mb(p.external).padStart(7)} ${mb(p.hwm).padStart(7)}`);
+      process.stdout.write(`peak memory per stage (sampled every 20 ms)\n  ${'stage'.padEnd(34)} ${'time'.padStart(7)} ${'rss'.padStart(7)} ${'heap'.padStart(7)} ${'of'.padStart(7)} ${'ext'.padStart(7)} ${'max so far'.padStart(7)}\n${rows.join('\n')}\n`);
+    }
   } finally {
     store.close();
     await child.stop();

@@ -191,18 +191,19 @@ export class CustomerioClient {
   }
 
   /**
-   * Every member of a segment, page by page (`limit` 1..30000, default 1000). The last page says so
-   * with an empty or an absent `next`; both end the iteration.
+   * Every member of a segment, one page (one request) at a time (`limit` 1..30000, default 1000).
+   * The last page says so with an empty or an absent `next`; both end the iteration.
    */
-  async *iterateMembership(id: number, opts: { limit?: number } = {}): AsyncGenerator<CioMember, void, undefined> {
+  async *iterateMembershipPages(id: number, opts: { limit?: number } = {}): AsyncGenerator<CioMember[], void, undefined> {
     const limit = Math.max(1, Math.min(MEMBERSHIP_MAX_LIMIT, Math.floor(opts.limit ?? 1000)));
     const path = `/v1/segments/${segmentId(id)}/membership`;
     const seen = new Set<string>();
     let start: string | undefined;
     for (;;) {
       const res = await this.app.request<unknown>({ method: 'GET', path, query: { start, limit }, operation: 'read segment membership' });
-      for (const m of parseMembers(res.data)) yield m;
       const next = field(res.data, 'next');
+      const page = parseMembers(res.data);
+      if (page.length > 0) yield page;
       if (next === undefined || next === null || next === '') return;
       if (typeof next !== 'string') throw this.invalid('GET', path, 'read segment membership', '"next" is not a string');
       // A server that hands back a token it already gave would page forever.
@@ -210,6 +211,11 @@ export class CustomerioClient {
       seen.add(next);
       start = next;
     }
+  }
+
+  /** Every member of a segment, one at a time (over iterateMembershipPages). */
+  async *iterateMembership(id: number, opts: { limit?: number } = {}): AsyncGenerator<CioMember, void, undefined> {
+    for await (const page of this.iterateMembershipPages(id, opts)) yield* page;
   }
 
   /** All members at once (convenience over iterateMembership). */

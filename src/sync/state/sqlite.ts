@@ -68,7 +68,7 @@ CREATE TEMP TABLE IF NOT EXISTS run_writeback (tid TEXT PRIMARY KEY, key TEXT NO
 `;
 
 export interface SqliteStoreOptions {
-  /** Page cache per schema, in MB (memory bound of SQLite itself). */
+  /** Page cache per schema, in MB (memory bound of SQLite itself; default 8). */
   cacheMb?: number;
 }
 
@@ -90,7 +90,9 @@ export class SqliteSyncStore implements SyncStore {
       this.db.pragma('busy_timeout = 2000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      const cache = -1024 * (options.cacheMb ?? 16);
+      // Per schema (the state and the TEMP scratch): 8 MB each cost no measurable time at 1,000,000
+      // profiles against 16 MB, and keep ~16 MB off the peak RSS (bench/sync.ts --mem).
+      const cache = -1024 * (options.cacheMb ?? 8);
       this.db.pragma(`cache_size = ${cache}`);
       this.db.pragma(`temp.cache_size = ${cache}`);
       const version = this.db.pragma('user_version', { simple: true }) as number;
