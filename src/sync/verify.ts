@@ -90,7 +90,7 @@ export function chooseVerifyTarget(config: Config, segment?: string, location?: 
     seg = manual.find((s) => usesSeg(s).length > 0);
     if (!seg) {
       throw new UsageError('No manual segment drives an activity, so verify has nothing it can switch.', {
-        hint: 'Declare a manual test segment (type: manual), an audience on it and an experience for that audience, or pass --segment.',
+        hint: 'Verify needs a manual test segment (type: manual), an audience on it and an experience for that audience. Apply and verify the QA program in examples/verify-qa.yaml (same accounts, its own location), or add such a segment here.',
       });
     }
   }

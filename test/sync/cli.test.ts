@@ -62,6 +62,29 @@ describe('audiences verify (sandbox)', () => {
     for (const s of secrets) expect(c.output.stdout + c.output.stderr + j.output.stdout).not.toContain(s);
   });
 
+  it('verifies the QA program of examples/verify-qa.yaml: the experience switches before, in and after', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    copyFileSync(join(root, 'examples', 'verify-qa.yaml'), file);
+    const c = ctx();
+    const code = await runVerifyCommand({ config: file, sandbox: true, profile: 'cust_000001', format: 'json', timeout: '20' }, c);
+    const r = JSON.parse(c.output.stdout);
+    expect(r).toMatchObject({ segment: 'qa_testers', location: 'audiences-verify', switched: true, ok: true });
+    expect(r.phases.map((p: { name: string; member: boolean; targetFlag?: string; served: { offer?: string } }) => [p.name, p.member, p.targetFlag, p.served.offer])).toEqual([
+      ['before', false, 'false', 'qa_out'],
+      ['in', true, 'true', 'qa_in'],
+      ['after', false, 'false', 'qa_out'],
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('on a program without a manual segment (the root audiences.yaml), says how to verify', async () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    copyFileSync(join(root, 'audiences.yaml'), file);
+    cpSync(join(root, 'offers'), join(dir, 'offers'), { recursive: true });
+    const err = await runVerifyCommand({ config: file, sandbox: true, profile: 'cust_000001', format: 'human', timeout: '5' }, ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: expect.stringMatching(/No manual segment drives an activity/), hint: expect.stringContaining('examples/verify-qa.yaml') });
+  });
+
   it('exits 1 when Target does not serve what the contract says', async () => {
     expect(await runVerifyCommand({ config: file, sandbox: true, profile: 'cust_000001', format: 'json', timeout: '20' }, ctx())).toBe(0);
     // The contract now promises another offer to QA testers, but Target still has the applied one.
