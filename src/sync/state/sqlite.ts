@@ -101,9 +101,13 @@ export class SqliteSyncStore implements SyncStore {
           hint: 'Upgrade audiences, or move the file away and run `audiences sync --full` to rebuild it.',
         });
       }
+      // A damaged page deep in the file would otherwise surface mid-run, after uploads began.
+      const check = this.db.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw new Error(`database disk image is malformed (${String(check).replace(/\s+/g, ' ').trim()})`);
       this.db.exec(SCHEMA);
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
       this.db.exec(SCRATCH);
+      this.st = this.prepare();
     } catch (err) {
       if (err instanceof StateError) throw err;
       if ((err as { code?: string }).code === 'SQLITE_BUSY') {
@@ -112,10 +116,9 @@ export class SqliteSyncStore implements SyncStore {
         });
       }
       throw new StateError(`Cannot open the sync state ${file}: ${(err as Error).message}`, {
-        hint: 'Check that the folder is writable and the file is not corrupt (move it away and run `audiences sync --full` to rebuild it).',
+        hint: 'Check that the folder is writable and the file is not corrupt. A corrupt state can be moved away: the next sync rebuilds it, sending every current value again.',
       });
     }
-    this.st = this.prepare();
   }
 
   private prepare() {
