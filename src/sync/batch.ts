@@ -127,10 +127,6 @@ export class BatchBuilder {
     this.bytes = 0;
   }
 
-  get pendingRows(): number {
-    return this.rows;
-  }
-
   private start(firstId: string): void {
     this.firstId = firstId;
     if (this.dir !== undefined) {

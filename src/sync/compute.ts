@@ -25,15 +25,6 @@ export function buildSyncSpec(config: Pick<Config, 'segments' | 'audiences' | 'c
   };
 }
 
-/** Every attribute name this spec can push, sorted. */
-export function specAttributes(spec: SyncSpec): string[] {
-  return [
-    ...spec.segments.map((s) => segmentAttribute(s.key)),
-    ...spec.fields.map((f) => fieldAttribute(f.key)),
-    ...spec.holdouts.map((h) => holdoutAttribute(h.key)),
-  ].sort();
-}
-
 /**
  * A Customer.io attribute value (always a string there) in the form Target rules compare: numbers
  * canonical (`"420.50"` → `"420.5"`), booleans lowercase, strings trimmed. Undefined for no value.

@@ -1,4 +1,5 @@
 // The sync report (plain, JSON-serializable data) and its human rendering.
+import { REJECT_REASON_TEXT, type RejectReason } from './identity.js';
 
 export interface SyncReport {
   format_version: 1;
@@ -66,7 +67,10 @@ export function renderSyncHuman(r: SyncReport): string {
   }
   if (r.rejected.total > 0) {
     lines.push(`Rejected ids (not sent to Target): ${fmt(r.rejected.total)}`);
-    for (const [reason, n] of Object.entries(r.rejected.byReason)) lines.push(`  ${reason}: ${fmt(n)}`);
+    for (const [reason, n] of Object.entries(r.rejected.byReason)) {
+      const why = REJECT_REASON_TEXT[reason as RejectReason];
+      lines.push(`  ${reason}: ${fmt(n)}${why ? ` (${why})` : ''}`);
+    }
     for (const s of r.rejected.samples) lines.push(`    e.g. ${s.id} (${s.reason})`);
   }
   if (r.batches.length > 0) {

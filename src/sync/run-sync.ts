@@ -6,9 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
-import { holdoutAttribute } from '../model/attributes.js';
+import { TRUE, holdoutAttribute } from '../model/attributes.js';
 import { redact } from '../model/secrets.js';
-import { TRUE } from '../model/attributes.js';
 import { BatchBuilder, DEFAULT_BATCH_LIMITS, type BatchFile, type BatchLimits } from './batch.js';
 import { buildSyncSpec, diffProfile, extractTraits, type SyncSpec } from './compute.js';
 import { maskId, resolveIdentity, customerioKey } from './identity.js';
@@ -65,7 +64,7 @@ export async function runSync(opts: RunSyncOptions): Promise<SyncReport> {
     // Best effort: the run journal says how it ended (a killed process leaves it "running").
     if (!opts.dryRun) {
       try {
-        opts.store.finishRun(runId, 'failed', JSON.stringify({ error: redact(err instanceof Error ? err.message : String(err)) }));
+        opts.store.finishRun(runId, 'failed', JSON.stringify({ error: errorText(err) }));
       } catch {
         // The store itself may be what failed; the error below is the one to report.
       }
@@ -373,7 +372,7 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
     try {
       accepted = await sources.profiles.upload({ path: file.path, bytes: file.bytes, rows: file.rows });
     } catch (err) {
-      const msg = (err as Error).message;
+      const msg = errorText(err);
       // Unknown whether Target took it: its values become unknown and are sent again next run.
       store.abandonBatch(no, `upload failed: ${msg}`);
       report.batches.push({ no, ...entry, status: 'failed', detail: `upload failed: ${msg}` });
@@ -411,7 +410,7 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
         try {
           st = await sources.profiles.status({ batchId: b.batchId as string, statusUrl: b.statusUrl });
         } catch (err) {
-          entryFor(b).detail = `status check failed: ${(err as Error).message}`;
+          entryFor(b).detail = `status check failed: ${errorText(err)}`;
           continue;
         }
         const e = entryFor(b);
@@ -477,7 +476,7 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
           if (r.status === 'fulfilled') done.push(chunk[j] as (typeof chunk)[number]);
           else {
             report.writeback.failed += 1;
-            if (report.writeback.failed === 1) report.problems.push(`Holdout write-back to Customer.io failed: ${(r.reason as Error).message}`);
+            if (report.writeback.failed === 1) report.problems.push(`Holdout write-back to Customer.io failed: ${errorText(r.reason)}`);
           }
         });
       }
@@ -488,6 +487,11 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
     if (started) progress.done();
     await hook('writeback');
   }
+}
+
+/** An error's message as reports and the state may keep it: secret-free (the state file is not output, so nothing redacts it later). */
+function errorText(err: unknown): string {
+  return redact(err instanceof Error ? err.message : String(err));
 }
 
 function bump(segments: SyncReport['segments'], key: string, field: 'entries' | 'exits'): void {

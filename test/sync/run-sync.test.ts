@@ -104,15 +104,19 @@ describe('runSync', () => {
       { id: '2', email: 'ann+promo@example.test' },
       { id: '3', email: null },
       { id: '4', email: 'x'.repeat(130) },
+      { id: '5', email: '  ' },
+      { id: '6', email: 'a/b@example.test' },
     ]);
     cio.members_.set('vip', [{ id: '2', email: 'ann+promo@example.test' }]);
     const r = await run();
-    expect(r.rejected.total).toBe(3);
-    expect(r.rejected.byReason).toEqual({ contains_plus: 1, missing: 1, too_long: 1 });
+    expect(r.rejected.total).toBe(5);
+    expect(r.rejected.byReason).toEqual({ contains_plus: 1, contains_slash: 1, empty: 1, missing: 1, too_long: 1 });
     expect([...target.profiles.keys()]).toEqual(['ok@example.test']);
+    for (const u of target.uploads) expect(u.body.split('\n').slice(1).filter(Boolean).map((l) => l.split(',')[0])).toEqual(['ok%40example.test']);
     const text = renderSyncHuman(r) + JSON.stringify(r);
     expect(text).not.toContain('ann+promo@example.test');
-    expect(text).toContain('Rejected ids (not sent to Target): 3');
+    expect(text).toContain('Rejected ids (not sent to Target): 5');
+    expect(renderSyncHuman(r)).toContain('contains_plus: 1 (Target ids must not contain "+")');
   });
 
   it('holdouts are pushed, counted, and written back only when they change', async () => {
@@ -218,7 +222,7 @@ describe('runSync', () => {
   it('never puts a secret into the report or its rendering', async () => {
     const secret = 'sk_live_SUPERSECRET_123';
     registerSecret(secret);
-    const { cio, target, run } = setup();
+    const { cio, target, run, store } = setup();
     cio.set('cart', ['a']);
     target.failUpload = true;
     const orig = target.upload.bind(target);
@@ -227,9 +231,13 @@ describe('runSync', () => {
     };
     void orig;
     const r = await run();
-    const { redactValue, redact } = await import('../../src/model/secrets.js');
-    const text = redact(renderSyncHuman(r)) + JSON.stringify(redactValue(r));
-    expect(text).not.toContain(secret);
+    // Nothing redacts the report or the state later: they must be clean as written.
+    expect(renderSyncHuman(r) + JSON.stringify(r)).toContain('401 for key');
+    expect(renderSyncHuman(r) + JSON.stringify(r)).not.toContain(secret);
+    const db = store().db;
+    const kept = JSON.stringify([db.prepare('SELECT * FROM runs').all(), db.prepare('SELECT * FROM batches').all()]);
+    expect(kept).toContain('401 for key');
+    expect(kept).not.toContain(secret);
   });
 
   const stages: SyncStage[] = ['resume', 'membership', 'traits', 'diff', 'journal', 'upload', 'confirm', 'writeback'];
