@@ -1,14 +1,16 @@
 // Bench of `audiences sync`: N profiles (default 1,000,000) across 6 segments, against the sandbox
 // served from a CHILD process so the peak RSS printed is the sync's own. Prints wall time, rows per
 // second, peak RSS (goal < 300 MB) and the rows a following no-change sync uploads (goal 0).
-//   npx tsx bench/sync.ts [--profiles 1000000] [--fields] [--heap-mb N] [--mem] [--keep]
-// It runs under Node's default heap settings, as users run the CLI. `--heap-mb N` reruns it under
-// --max-old-space-size=N instead: a sync whose live set grew with the population would die there.
-// `--mem` (or BENCH_MEM=1) samples memory every 20 ms and prints the peak of each stage.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   npx tsx bench/sync.ts [--profiles 1000000] [--fields] [--heap-mb N] [--in-process [--mem]] [--keep]
+// By default it measures the sync as users run it: `npm run build`, then `node bin/audiences.js
+// sync` (compiled JavaScript, Node's default heap settings) against the sandbox child, twice.
+// `--in-process` runs runSync inside this tsx process instead (the tsx loader adds ~35 MB of RSS);
+// with `--mem` it prints the time and peak memory of each stage. `--heap-mb N` runs the sync under
+// --max-old-space-size=N: a sync whose live set grew with the population would die there.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
@@ -34,7 +36,8 @@ const SEGMENTS = 6;
 const heapMb = Number(value('--heap-mb', '0'));
 const sampleMem = flag('--mem') || Boolean(process.env.BENCH_MEM);
 
-function configYaml(): string {
+/** The bench program; with `urls`, the providers point at the sandbox child (for the real CLI). */
+function configYaml(urls?: ChildProviders): string {
   const segs = Array.from({ length: SEGMENTS }, (_, s) => `  seg${s + 1}: { name: "Bench segment ${s + 1}", type: data_driven, id: ${201 + s} }`).join('\n');
   const auds = Array.from({ length: SEGMENTS }, (_, s) => `  aud${s + 1}: { name: "Bench audience ${s + 1}", segment: seg${s + 1} }`).join('\n');
   return `version: 1
@@ -44,12 +47,12 @@ providers:
     region: us
     app_api_key: \${CIO_KEY}
     site_id: \${CIO_SITE}
-    track_api_key: \${CIO_TRACK}
+    track_api_key: \${CIO_TRACK}${urls ? `\n    app_url: ${urls.customerio.app_url}\n    track_url: ${urls.customerio.track_url}` : ''}
   adobe_target:
     tenant: bench
-    client_code: bench
+    client_code: ${urls ? urls.adobe_target.client_code : 'bench'}
     client_id: \${AT_ID}
-    client_secret: \${AT_SECRET}
+    client_secret: \${AT_SECRET}${urls ? `\n    profile_token: \${AT_TOKEN}\n    admin_url: ${urls.adobe_target.admin_url}\n    edge_url: ${urls.adobe_target.edge_url}\n    ims_url: ${urls.adobe_target.ims_url}` : ''}
 identity: { customerio: id, hash: none }
 ${withFields ? 'fields:\n  lifetime_value: { type: number }\n  orders_count: { type: integer }\n' : ''}segments:
 ${segs}
@@ -202,6 +205,76 @@ async function main(): Promise<void> {
   }
 }
 
+/** Runs `node bin/audiences.js sync` as users do; its peak RSS comes from a preload that reports it at exit. */
+async function runCli(file: string, env: NodeJS.ProcessEnv): Promise<{ report: CliReport; wall: number; peakRss: number }> {
+  const rssFile = join(dirname(file), 'max-rss');
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const flags = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : [];
+  const t0 = performance.now();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [...flags, '--require', join(root, 'bench', 'max-rss.cjs'), join(root, 'bin', 'audiences.js'), 'sync', '-c', file, '--format', 'json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...env, BENCH_MAX_RSS_FILE: rssFile },
+    });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`audiences sync exited with ${code}`))));
+  });
+  const wall = (performance.now() - t0) / 1000;
+  return { report: JSON.parse(out) as CliReport, wall, peakRss: Number(readFileSync(rssFile, 'utf8')) * 1024 };
+}
+
+type CliReport = Awaited<ReturnType<typeof runSync>>;
+
+async function mainCli(): Promise<void> {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  process.stderr.write('Building dist/ (npm run build)…\n');
+  try {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' });
+  } catch {
+    // tsc emits even when some file elsewhere in the tree has a type error; the run shows whether sync works.
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sync-'));
+  process.stderr.write(`Seeding a sandbox with ${profiles.toLocaleString('en-US')} profiles in a child process…\n`);
+  const child = await startChild();
+  const file = join(dir, 'audiences.yaml');
+  writeFileSync(file, configYaml(child.providers));
+  const p = child.providers;
+  const env = {
+    ...process.env,
+    NO_COLOR: '1',
+    CIO_KEY: p.customerio.app_api_key,
+    CIO_SITE: p.customerio.site_id,
+    CIO_TRACK: p.customerio.track_api_key,
+    AT_ID: p.adobe_target.client_id,
+    AT_SECRET: p.adobe_target.client_secret,
+    AT_TOKEN: p.adobe_target.profile_token,
+  };
+  try {
+    process.stderr.write('First sync (node bin/audiences.js sync)…\n');
+    const first = await runCli(file, env);
+    process.stderr.write('Second sync (no changes)…\n');
+    const second = await runCli(file, env);
+    const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+    const memberships = first.report.segments.reduce((a, s) => a + s.members, 0);
+    process.stdout.write(
+      [
+        '',
+        `bench/sync: ${profiles.toLocaleString('en-US')} profiles, ${SEGMENTS} segments (${memberships.toLocaleString('en-US')} memberships)${withFields ? ', 2 exported fields' : ''}, 1 holdout; node bin/audiences.js sync, ${heapMb > 0 ? `--max-old-space-size=${heapMb}` : "Node's default heap settings"}`,
+        `  first sync         ${first.wall.toFixed(1)} s wall (process start to exit), ${first.report.profiles.uploaded.toLocaleString('en-US')} rows uploaded in ${first.report.batches.length} batch(es), status ${first.report.status}`,
+        `  rows per second    ${Math.round(first.report.profiles.uploaded / first.wall).toLocaleString('en-US')} (start to confirmed: ${first.report.confirmedMs !== undefined ? (first.report.confirmedMs / 1000).toFixed(1) : '-'} s)`,
+        `  peak RSS           ${mb(first.peakRss)} first sync, ${mb(second.peakRss)} no-change sync (goal < 300 MB)`,
+        `  no-change sync     ${second.report.profiles.uploaded} rows uploaded (goal 0), ${second.wall.toFixed(1)} s wall`,
+        `  holdout            ${first.report.holdouts.map((h) => `${h.key} ${((100 * h.heldOut) / Math.max(1, h.of)).toFixed(2)}% of ${h.of.toLocaleString('en-US')} (declared ${h.percent}%)`).join(', ')}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await child.stop();
+    if (!flag('--keep')) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Reruns this script under the heap cap (once), passing the arguments through. */
 function rerunCapped(): Promise<number> {
   return new Promise((resolve) => {
@@ -214,7 +287,7 @@ function rerunCapped(): Promise<number> {
 }
 
 const capped = process.env.AUDIENCES_BENCH_CAPPED;
-const start = heapMb > 0 && !capped ? rerunCapped().then((code) => process.exit(code)) : main();
+const start = !flag('--in-process') ? mainCli() : heapMb > 0 && !capped ? rerunCapped().then((code) => process.exit(code)) : main();
 start.catch((err: unknown) => {
   process.stderr.write(`bench/sync failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
