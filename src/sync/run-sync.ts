@@ -2,7 +2,7 @@
 // the confirmed state → journal, upload and confirm batches → write holdouts back. State advances
 // only when Target confirms a batch, so a run killed anywhere can simply be run again.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
@@ -44,7 +44,11 @@ export interface RunSyncOptions {
   afterStage?: (stage: SyncStage) => void | Promise<void>;
   /** Column sets with fewer rows than this are merged into one batch (empty cells = unchanged). Default 1000. */
   mergeBelowRows?: number;
-  /** Folder under which this run's batch files are written (default: the OS temp folder); removed at the end. */
+  /**
+   * Folder for this run's batch files (a fresh subfolder, removed at the end). Given, it must be
+   * used by this state's runs alone (the CLI passes the state's folder, whose lock they hold), and
+   * batch folders a killed run left there are removed first. Default: the OS temp folder.
+   */
   workDir?: string;
   /** Current members above which traits come from an export instead of batches of 100 (default 10,000). */
   bulkTraitsAbove?: number;
@@ -114,6 +118,7 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
 
   if (!dryRun) store.beginRun({ id: runId, startedAt: started, status: 'running' });
   store.resetScratch();
+  if (opts.workDir && !dryRun) removeStaleBatchFolders(opts.workDir);
   let lastConfirmed: number | undefined;
 
   // 1. Resume: batches an interrupted run uploaded are polled to the end; batches it journaled but
@@ -258,7 +263,7 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
   let stopUploads = false;
   if (report.profiles.changed > 0) progress.stage(dryRun ? 'batches (dry run)' : 'upload', report.profiles.changed);
   // Batch files are written to disk and streamed from there: a 50 MB file is never one string.
-  const workDir = plan.length > 0 && !dryRun ? mkdtempSync(join(opts.workDir ?? tmpdir(), 'audiences-sync-')) : undefined;
+  const workDir = plan.length > 0 && !dryRun ? mkdtempSync(join(opts.workDir ?? tmpdir(), BATCH_FOLDER)) : undefined;
   try {
     for (const g of plan) {
       if (stopUploads) break;
@@ -487,6 +492,20 @@ async function runSyncOnce(opts: RunSyncOptions, runId: string): Promise<SyncRep
     if (started) progress.done();
     await hook('writeback');
   }
+}
+
+/** Prefix of a run's batch folder. */
+const BATCH_FOLDER = 'audiences-sync-';
+
+/** Batch folders (customer ids inside) a killed or interrupted run left behind. */
+function removeStaleBatchFolders(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith(BATCH_FOLDER)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
 /** An error's message as reports and the state may keep it: secret-free (the state file is not output, so nothing redacts it later). */

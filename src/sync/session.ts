@@ -29,6 +29,8 @@ export interface SyncSession {
   target: AdobeTargetClient;
   store: SyncStore;
   storeFile: string;
+  /** Folder only this state's runs use (the state's own; they hold its lock): where batch files go. */
+  workDir: string;
   sources: SyncSources;
   sandbox?: RunningSandbox;
   close(): Promise<void>;
@@ -87,6 +89,7 @@ export async function openSyncSession(opts: SyncSessionOptions): Promise<SyncSes
       target,
       store,
       storeFile,
+      workDir: path.dirname(storeFile),
       sources,
       sandbox,
       close: async () => {

@@ -33,6 +33,8 @@ export interface VerifyOptions {
   config: Config;
   store: SyncStore;
   sources: SyncSources;
+  /** Where sync writes its batch files (RunSyncOptions.workDir). */
+  workDir?: string;
   membership: VerifyMembership;
   target: VerifyTarget;
   /** The Customer.io identifier of the test profile (per identity.customerio). */
@@ -140,7 +142,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyReport> {
     // Sync the one profile until its flag is confirmed (Customer.io membership may lag a write).
     await until(
       async () => {
-        await runSync({ config, sources: opts.sources, store: opts.store, only, poll: opts.poll });
+        await runSync({ config, sources: opts.sources, store: opts.store, workDir: opts.workDir, only, poll: opts.poll });
         return opts.store.profile(who.targetId)?.pushed[attr];
       },
       (v) => v === want,

@@ -1,5 +1,5 @@
 // The sync and verify commands end to end against the sandbox (state in a throwaway folder).
-import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,8 @@ describe('audiences sync (sandbox)', () => {
     expect(await runSyncCommand({ config: file, sandbox: true, format: 'human', full: true, dryRun: true }, c3)).toBe(0);
     expect(c3.output.stdout).toContain('Dry run:');
     for (const c of [c1, c2, c3]) for (const s of secrets) expect(c.output.stdout + c.output.stderr).not.toContain(s);
+    // Batch files were written beside the state and are gone.
+    expect(readdirSync(join(dir, '.audiences', 'sandbox')).filter((n) => n.startsWith('audiences-sync-'))).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 // runSync against in-memory fakes and a real SQLite store: propagation, idempotence, crash safety.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -204,12 +204,16 @@ describe('runSync', () => {
   it('streams batches from files it removes, whether the upload succeeds, fails or the run is killed', async () => {
     const { cio, target, run } = setup();
     const work = join(dir, 'work');
-    mkdirSync(work);
+    // A batch folder a killed run left behind (customer ids inside): removed by the next run.
+    mkdirSync(join(work, 'audiences-sync-stale'), { recursive: true });
+    writeFileSync(join(work, 'audiences-sync-stale', 'group-1-1.csv'), 'batch=thirdPartyId,seg_cart\nx,true\n');
+    writeFileSync(join(work, 'sync.db-unrelated'), '');
     cio.set('cart', ['a', 'b', 'c', 'd', 'e']);
     const r1 = await run({ workDir: work, limits: { maxRows: 2, maxBytes: 1_000_000 } });
     expect(r1.batches.map((b) => b.rows)).toEqual([2, 2, 1]);
     expect(target.uploads[0]?.body).toMatch(/^batch=thirdPartyId,holdout_control,seg_cart,seg_purchased,seg_vip\na,/);
-    expect(readdirSync(work)).toEqual([]);
+    expect(readdirSync(work)).toEqual(['sync.db-unrelated']);
+    rmSync(join(work, 'sync.db-unrelated'));
     cio.set('cart', ['a']);
     target.failUpload = true;
     expect((await run({ workDir: work })).status).toBe('incomplete');

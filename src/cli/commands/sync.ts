@@ -51,6 +51,8 @@ export async function runSyncCommand(flags: SyncFlags, ctx: CommandContext, extr
       full: flags.full,
       dryRun: flags.dryRun,
       progress: outputProgress(ctx.output),
+      // Batch files go beside the locked state: never left in a shared temp folder by a killed run.
+      workDir: session.workDir,
     });
     if (flags.format === 'json') ctx.output.out(`${JSON.stringify(redactValue(report), null, 2)}\n`);
     else ctx.output.out(renderSyncHuman(report));

@@ -50,6 +50,7 @@ export async function runVerifyCommand(
       config: session.config,
       store: session.store,
       sources: session.sources,
+      workDir: session.workDir,
       membership: customerioManualMembership(session.cio, session.config.identity),
       target: targetVerifyProbe(session.target),
       profile: flags.profile,
