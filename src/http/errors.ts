@@ -128,7 +128,7 @@ function defaultHint(init: PlatformErrorInit): string | undefined {
       return 'The write may or may not have landed. Run `audiences plan` to see the current state before retrying.';
     case 'timeout':
     case 'network':
-      return 'Check the network and the base URL of this provider, then run again (an apply resumes where it stopped: completed changes are kept).';
+      return 'Check the network and the base URL of this provider, then run again (apply and sync resume where they stopped: completed work is kept).';
     default:
       return undefined;
   }
