@@ -237,7 +237,8 @@ function searchCustomers(w: CioWorld, req: SandboxRequest): SandboxResponse {
   if (problem) return appError(400, problem);
   const page = readPage(req, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, 's');
   if ('error' in page) return page.error;
-  const matches = w.state.people.filter((p) => matchFilter(filter as Filter, { attributes: p.attributes, segments: w.segmentsOf(p) }));
+  const segmentsOf = w.membershipIndex();
+  const matches = w.state.people.filter((p) => matchFilter(filter as Filter, { attributes: p.attributes, segments: segmentsOf(p) }));
   const people = matches.slice(page.offset, page.offset + page.limit);
   const more = page.offset + page.limit < matches.length;
   return ok(withNext(w, idsAndIdentifiers(w, people), more ? encodeCursor('s', page.offset + page.limit) : undefined));
@@ -285,7 +286,8 @@ function createExport(w: CioWorld, req: SandboxRequest): SandboxResponse {
     return appError(400, 'attributes must be an array of strings');
   }
   const extra = (attributes as string[] | undefined) ?? [];
-  const matches = w.state.people.filter((p) => matchFilter(filters as Filter, { attributes: p.attributes, segments: w.segmentsOf(p) }));
+  const segmentsOf = w.membershipIndex();
+  const matches = w.state.people.filter((p) => matchFilter(filters as Filter, { attributes: p.attributes, segments: segmentsOf(p) }));
   const header = ['cio_id', 'id', 'email', ...extra.filter((a) => !['cio_id', 'id', 'email'].includes(a))];
   const rows = matches.map((p) => header.map((h) => (h === 'cio_id' ? p.cio_id : h === 'id' ? p.id ?? '' : h === 'email' ? p.email ?? '' : p.attributes[h] ?? '')));
   const now = w.nowSec();

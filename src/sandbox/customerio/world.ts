@@ -74,10 +74,21 @@ export class CioWorld {
   }
 
   /** Ids of the segments a person is in. */
-  segmentsOf(person: CioPerson): Set<number> {
-    const out = new Set<number>();
-    for (const s of this.state.segments) if (s.members.includes(person.cio_id)) out.add(s.id);
-    return out;
+  /**
+   * Segment ids per person (cio_id), built once per request: scanning every member list for every
+   * person would make search and exports quadratic (minutes at a million people).
+   */
+  membershipIndex(): (person: CioPerson) => Set<number> {
+    const index = new Map<string, Set<number>>();
+    for (const s of this.state.segments) {
+      for (const m of s.members) {
+        let set = index.get(m);
+        if (!set) index.set(m, (set = new Set()));
+        set.add(s.id);
+      }
+    }
+    const none = new Set<number>();
+    return (person) => index.get(person.cio_id) ?? none;
   }
 
   /** The identifiers object of membership/search answers (no email unless the workspace uses it). */
