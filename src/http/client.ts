@@ -152,7 +152,7 @@ export class HttpClient {
   ): Promise<{ ok: true; response: HttpResponse } | { ok: false; failure: AttemptFailure }> {
     return this.semaphore.run(async () => {
       if (this.limiter) await this.limiter.acquire();
-      let res: AxiosResponse<string>;
+      let res: AxiosResponse<string | Readable>;
       let stream: Readable | undefined;
       try {
         const authHeaders = this.opts.auth ? await this.opts.auth() : {};
@@ -173,7 +173,7 @@ export class HttpClient {
           headers['Content-Type'] = spec.contentType ?? 'application/json';
         }
         if (attempt > 1) headers['X-Retry-Count'] = String(attempt - 1);
-        res = await this.axios.request<string>({
+        res = await this.axios.request<string | Readable>({
           method: spec.method,
           url: spec.path,
           params: spec.query ? cleanQuery(spec.query) : undefined,
@@ -181,6 +181,7 @@ export class HttpClient {
           headers,
           data,
           timeout: spec.timeoutMs ?? this.timeoutMs,
+          ...(spec.responseType === 'stream' ? { responseType: 'stream' as const, decompress: true } : {}),
           // A redirect would replay the body, so follow-redirects keeps every chunk written: a
           // streamed body goes over plain http(s) instead, and stays out of memory.
           ...(stream ? { maxRedirects: 0 } : {}),
@@ -191,7 +192,21 @@ export class HttpClient {
         // Closes the file behind a stream the server answered before reading to the end.
         stream?.destroy();
       }
-      return this.judge(spec, res);
+      if (isReadable(res.data)) {
+        const body = res.data;
+        const success = (res.status >= 200 && res.status < 300) || spec.acceptStatus?.includes(res.status);
+        if (success) {
+          const headers = lowerHeaders(res.headers as Record<string, unknown>);
+          return { ok: true, response: { status: res.status, headers, data: body, requestId: this.requestIdOf(headers, undefined) } };
+        }
+        // An error status: its (bounded) body names the error, judged as JSON or text as usual.
+        try {
+          res = { ...res, data: await readBounded(body, ERROR_BODY_LIMIT) };
+        } catch (err) {
+          return { ok: false, failure: classifyNetworkError(err) };
+        }
+      }
+      return this.judge(spec, res as AxiosResponse<string>);
     });
   }
 
@@ -201,6 +216,7 @@ export class HttpClient {
     let data: unknown = raw;
     let parseFailed = false;
     if (spec.responseType !== 'text') {
+      // (A streamed request only gets here with an error status, whose body may be JSON or not.)
       if (raw.trim() === '') data = undefined;
       else {
         try {
@@ -280,6 +296,30 @@ export class HttpClient {
       operation: spec.operation,
     });
   }
+}
+
+/** Bytes of an error answer's body kept for its message when the answer was streamed. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+function isReadable(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function' && typeof (v as Readable).on === 'function';
+}
+
+/** The first `limit` bytes of a stream as UTF-8 text; the rest is discarded and the stream closed. */
+async function readBounded(body: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(b);
+      size += b.length;
+      if (size >= limit) break;
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 function cleanQuery(query: NonNullable<RequestSpec['query']>): Record<string, string | number | boolean | Array<string | number>> {

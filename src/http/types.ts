@@ -23,8 +23,13 @@ export interface RequestSpec {
   contentLength?: number;
   contentType?: string;
   accept?: string;
-  /** How to read the response body: parsed JSON (default; empty body → undefined) or text. */
-  responseType?: 'json' | 'text';
+  /**
+   * How to read the response body: parsed JSON (default; empty body → undefined), text, or 'stream':
+   * a 2xx answers with `data` as a Node Readable of the raw body (the caller must read or destroy
+   * it). Retries, timeouts and typed errors cover the status line and headers; an error status's
+   * body is read (bounded) for the message. A failure midway through a streamed body is the caller's.
+   */
+  responseType?: 'json' | 'text' | 'stream';
   /** Per-call timeout; default from the client. */
   timeoutMs?: number;
   /**

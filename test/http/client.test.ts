@@ -287,6 +287,43 @@ describe('HttpClient', () => {
     expect(s.hits).toHaveLength(2);
   });
 
+  it("responseType 'stream': retries the status line, then hands the 2xx body over as a Readable, chunk by chunk", async () => {
+    const s = await serve((_q, res, _b, n) => {
+      if (n === 1) return json(res, 503, { errors: [{ detail: 'busy' }] });
+      res.writeHead(200, { 'content-type': 'text/csv', 'x-request-id': 'req-9' });
+      let i = 0;
+      const more = () => {
+        if (i === 50) return res.end();
+        i++;
+        res.write(`row${i}\n`, () => setImmediate(more));
+      };
+      more();
+    });
+    const c = new HttpClient({ platform: 'customerio', api: 'export download', baseURL: s.url, ...fast });
+    const r = await c.request<Readable>({ method: 'GET', path: '/file.csv', responseType: 'stream', accept: 'text/csv' });
+    expect(r.status).toBe(200);
+    expect(r.requestId).toBe('req-9');
+    expect(r.data).toBeInstanceOf(Readable);
+    let text = '';
+    for await (const chunk of r.data) text += chunk;
+    expect(text).toBe(Array.from({ length: 50 }, (_, i) => `row${i + 1}\n`).join(''));
+    expect(s.hits).toHaveLength(2);
+    expect(s.hits[1].headers.accept).toBe('text/csv');
+  });
+
+  it("responseType 'stream': an error status is a typed error with the body's message; a silent server times out", async () => {
+    const s = await serve((_q, res, _b, n) => {
+      if (n === 1) return; // never answers: timed out, retried
+      json(res, 404, { errors: [{ detail: 'no such file' }] });
+    });
+    const c = new HttpClient({ platform: 'customerio', api: 'export download', baseURL: s.url, timeoutMs: 200, ...fast });
+    const err = await c.request({ method: 'GET', path: '/gone.csv', responseType: 'stream' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlatformError);
+    expect((err as PlatformError).status).toBe(404);
+    expect((err as PlatformError).message).toContain('no such file');
+    expect(s.hits).toHaveLength(2);
+  });
+
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(parseRetryAfter('2')).toBe(2000);
     expect(parseRetryAfter(undefined)).toBeUndefined();
