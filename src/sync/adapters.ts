@@ -69,15 +69,18 @@ export function customerioSources(
     },
 
     async *bulk(segments: SegmentDef[], fields: string[]): AsyncIterable<PersonAttributes[]> {
-      // One export per segment keeps one segment's rows in memory at a time, not the whole union.
+      // Export rows stream from the file and go to the store a page at a time: memory holds one
+      // page, not a segment's export.
       for (const seg of segments) {
-        const records = await client.exportSegment(await segmentId(seg), fields);
-        for (let i = 0; i < records.length; i += STORE_PAGE) {
-          yield records.slice(i, i + STORE_PAGE).map((r) => ({
-            person: { id: r.id || null, email: r.email || null, cio_id: r.cio_id || null },
-            attributes: r,
-          }));
+        let page: PersonAttributes[] = [];
+        for await (const r of client.exportSegment(await segmentId(seg), fields)) {
+          page.push({ person: { id: r.id || null, email: r.email || null, cio_id: r.cio_id || null }, attributes: r });
+          if (page.length >= STORE_PAGE) {
+            yield page;
+            page = [];
+          }
         }
+        if (page.length > 0) yield page;
       }
     },
 

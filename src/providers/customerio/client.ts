@@ -1,10 +1,12 @@
 // The Customer.io client: App API (Bearer) and Track API (Basic) over the one HTTP layer, with
 // typed, defensively parsed answers. The only Customer.io network code in the tool.
+import type { Readable } from 'node:stream';
 import { HttpClient } from '../../http/client.js';
 import { PlatformError } from '../../http/errors.js';
 import type { HttpClientOptions, HttpResponse, RequestSpec } from '../../http/types.js';
 import { registerBasicAuth, registerSecret } from '../../model/secrets.js';
 import type { ResolvedCustomerio } from '../../config/types.js';
+import { csvRecords } from './csv.js';
 
 /** Documented defaults per region (base URLs without /v1 and /api/v1). */
 export const CUSTOMERIO_REGION_URLS = {
@@ -307,10 +309,11 @@ export class CustomerioClient {
   }
 
   /**
-   * Waits until the export is done (or failed, or the timeout passes), then downloads its CSV and
-   * returns one record per row, keyed by the header.
+   * Waits until the export is done (or failed, or the timeout passes), then streams its CSV and
+   * yields one record per row, keyed by the header: the file is never held whole in memory. Polling
+   * and link errors surface on the first iteration.
    */
-  async downloadExport(id: number): Promise<Array<Record<string, string>>> {
+  async *downloadExport(id: number): AsyncGenerator<Record<string, string>> {
     const interval = this.opts.exportPoll?.intervalMs ?? 2000;
     const timeout = this.opts.exportPoll?.timeoutMs ?? 10 * 60_000;
     const path = `/v1/exports/${segmentId(id)}`;
@@ -328,27 +331,45 @@ export class CustomerioClient {
     const res = await this.app.request<unknown>({ method: 'GET', path: `${path}/download`, operation: 'get export download link' });
     const url = field(res.data, 'url');
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw this.invalid('GET', `${path}/download`, 'get export download link', 'no "url" in the answer');
-    const text = await this.fetchSignedLink(url);
-    if (text.charCodeAt(0) === 0x1f && text.charCodeAt(1) === 0x8b) {
-      throw this.failure('GET', `${path}/download`, 'download export', 'invalid_response', 'the export file is gzip-compressed, which this version cannot read');
+    const body = await this.fetchSignedLink(url);
+    try {
+      const chunks = body[Symbol.asyncIterator]();
+      const first = await chunks.next();
+      if (first.done) return;
+      const head = Buffer.isBuffer(first.value) ? first.value : Buffer.from(String(first.value));
+      if (head[0] === 0x1f && head[1] === 0x8b) {
+        throw this.failure('GET', `${path}/download`, 'download export', 'invalid_response', 'the export file is gzip-compressed, which this version cannot read');
+      }
+      yield* csvRecords(
+        (async function* () {
+          yield head;
+          for (let c = await chunks.next(); !c.done; c = await chunks.next()) yield c.value as Buffer;
+        })(),
+      );
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      // The status line was fine but the body broke off midway: a typed, secret-free error.
+      const code = (err as { code?: string })?.code;
+      throw this.failure('GET', `${path}/download`, 'download export', 'network', `the export file download broke off${code ? ` (${code})` : ''}`);
+    } finally {
+      body.destroy();
     }
-    return parseCsvRecords(text);
   }
 
-  /** Every member of a segment with extra attribute columns, through an export (for large segments). */
-  async exportSegment(id: number, attributes: string[] = []): Promise<Array<Record<string, string>>> {
+  /** Every member of a segment with extra attribute columns, through an export (for large segments), streamed. */
+  async *exportSegment(id: number, attributes: string[] = []): AsyncGenerator<Record<string, string>> {
     const e = await this.createExport({ filters: { and: [{ segment: { id } }] }, attributes });
-    return this.downloadExport(e.id);
+    yield* this.downloadExport(e.id);
   }
 
   /** The link is pre-signed: fetched without the App API key, which must never leave for another host. */
-  private async fetchSignedLink(url: string): Promise<string> {
+  private async fetchSignedLink(url: string): Promise<Readable> {
     const u = new URL(url);
     const client = new HttpClient({ platform: 'customerio', api: 'export download', baseURL: u.origin, ...this.opts.http });
     const query: Record<string, string> = {};
     for (const [k, v] of u.searchParams) query[k] = v;
-    const res = await client.request<string>({ method: 'GET', path: u.pathname, query, responseType: 'text', accept: 'text/csv, */*', operation: 'download export' });
-    return typeof res.data === 'string' ? res.data : '';
+    const res = await client.request<Readable>({ method: 'GET', path: u.pathname, query, responseType: 'stream', accept: 'text/csv, */*', operation: 'download export' });
+    return res.data;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -514,41 +535,6 @@ function parseExport(v: unknown): CioExportInfo | undefined {
     created_at: toInt(field(v, 'created_at')),
     updated_at: toInt(field(v, 'updated_at')),
   };
-}
-
-/** RFC 4180 CSV (quoted cells, doubled quotes, CRLF or LF) into records keyed by the header row. */
-export function parseCsvRecords(text: string): Array<Record<string, string>> {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  const [header, ...body] = rows.filter((r) => !(r.length === 1 && r[0] === ''));
-  if (!header) return [];
-  return body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
 }
 
 /** Segment and export ids are integers; anything else would build a wrong path. */

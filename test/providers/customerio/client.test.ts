@@ -90,7 +90,7 @@ describe('exports', () => {
   it('exports a segment with extra columns: create, poll until done, download the CSV', async () => {
     const sb = await startCioSandbox({ seed: buildSeed({ people: 40, segments: [{ id: 5, name: 'S', members: [11, 30] }] }) });
     sb.customerio!.variants.exportDelayMs = 150;
-    const rows = await buildClient(sb).exportSegment(5, ['plan', 'lifetime_value']);
+    const rows = await collect(buildClient(sb).exportSegment(5, ['plan', 'lifetime_value']));
     expect(rows).toHaveLength(20);
     expect(rows[0]).toMatchObject({ id: customerId(11), email: 'person11@example.com', plan: 'basic', lifetime_value: '110' });
     const polls = appCalls(sb, /^\/v1\/exports\/\d+$/);
@@ -110,7 +110,7 @@ describe('exports', () => {
     const cio = buildClient(sb);
     const e = await cio.createExport({ filters: { attribute: { field: 'plan', operator: 'eq', value: 'pro' } } });
     sb.customerio!.state.exports.find((x) => x.id === e.id)!.failed = true;
-    await expect(cio.downloadExport(e.id)).rejects.toThrow(/export \d+ failed/);
+    await expect(collect(cio.downloadExport(e.id))).rejects.toThrow(/export \d+ failed/);
   });
 
   it('gives up polling after the timeout', async () => {
@@ -118,7 +118,7 @@ describe('exports', () => {
     sb.customerio!.variants.exportDelayMs = 60_000;
     const cio = buildClient(sb, { exportPoll: { intervalMs: 20, timeoutMs: 150 } });
     const e = await cio.createExport({ filters: { segment: { id: 1 } } });
-    const err = await cio.downloadExport(e.id).catch((x: unknown) => x);
+    const err = await collect(cio.downloadExport(e.id)).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(PlatformError);
     expect((err as PlatformError).kind).toBe('timeout');
   });
@@ -277,3 +277,9 @@ describe('regions and base URLs', () => {
     await expect(cio.identify('x', {})).rejects.toThrow(/site_id and track_api_key are not set/);
   });
 });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

@@ -275,7 +275,7 @@ async function runWorkload(sb: RunningSandbox, cio: CustomerioClient): Promise<v
   await cio.addToSegment(1, [customerId(9)]).catch(() => undefined);
   await cio.identify(customerId(7), { email: 'person7@example.com', plan: 'pro', score: 3, active: true });
   await cio.getRegion();
-  await cio.exportSegment(1, ['plan']);
+  await collect(cio.exportSegment(1, ['plan']));
   await cio.deleteSegment(seg.id);
   await cio.deleteSegment(seg.id);
   void sb;
@@ -338,3 +338,9 @@ describe('sandbox answers', () => {
     expect(seen.has('listExports')).toBe(true);
   });
 });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

@@ -70,7 +70,7 @@ describe('forward compatibility: fields added without notice', () => {
       members: await cio.listMembership(4, { limit: 10 }),
       personSegments: await cio.getCustomerSegments(customerId(1)),
       attributes: [...(await cio.getAttributes([customerId(1), customerId(3), 'nobody'])).entries()].map(([k, v]) => [k, v.attributes]),
-      exported: await cio.exportSegment(4, ['plan']),
+      exported: await collect(cio.exportSegment(4, ['plan'])),
       region: await cio.getRegion(),
     };
     const sawUnknown = sb.requests.some((r) => r.response?.body.toString().includes(UNKNOWN_FIELD));
@@ -93,10 +93,16 @@ describe('exports', () => {
     sb.customerio!.variants.exportFails = true;
     const cio = buildClient(sb);
     const e = await cio.createExport({ filters: { attribute: { field: 'plan', operator: 'eq', value: 'pro' } } });
-    const err = await cio.downloadExport(e.id).catch((x: unknown) => x);
+    const err = await collect(cio.downloadExport(e.id)).catch((x: unknown) => x);
     expect(String((err as Error).message)).toMatch(/export \d+ failed/);
     // It polled while pending and never asked for a download link.
     expect(sb.requests.filter((r) => r.path === `/v1/exports/${e.id}`).length).toBeGreaterThanOrEqual(2);
     expect(sb.requests.some((r) => r.path.endsWith('/download'))).toBe(false);
   });
 });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
