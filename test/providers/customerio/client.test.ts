@@ -1,6 +1,9 @@
 // The Customer.io client over real HTTP against the sandbox: segments, paging with both forms of
 // the last `next`, attributes in batches, exports, Track writes, retries, quota and pacing.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { ResolvedCustomerio } from '../../../src/config/types.js';
 import { CustomerioClient } from '../../../src/providers/customerio/client.js';
 import { PlatformError } from '../../../src/http/errors.js';
 import { DEFAULT_FAULTS, FaultInjector, mergeFaults } from '../../../src/sandbox/faults.js';
@@ -121,6 +124,65 @@ describe('exports', () => {
     const err = await collect(cio.downloadExport(e.id)).catch((x: unknown) => x);
     expect(err).toBeInstanceOf(PlatformError);
     expect((err as PlatformError).kind).toBe('timeout');
+  });
+});
+
+describe('export file streaming', () => {
+  /** A bare App API + file host: the export is done, its link points at /file, served by `file`. */
+  async function fileHost(file: (res: http.ServerResponse) => void) {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/v1/exports/1') return res.end(JSON.stringify({ export: { id: 1, status: 'done' } }));
+      if (req.url === '/v1/exports/1/download') return res.end(JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/file?sig=x` }));
+      file(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const cio = new CustomerioClient({
+      provider: { app_api_key: 'k', app_url: url, region: 'us', rate_limit: 100 } as ResolvedCustomerio,
+      http: { retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 10 }, timeoutMs: 2000 },
+      exportPoll: { intervalMs: 10, timeoutMs: 1000 },
+    });
+    return { cio, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  }
+
+  it('yields records as the file arrives, before its end is sent', async () => {
+    let finish!: () => void;
+    const host = await fileHost((res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('id,plan\n1,"pro, ann');
+      setTimeout(() => res.write('ual"\n2,basic\n'), 20);
+      finish = () => res.end('3,free\n');
+    });
+    try {
+      const it = host.cio.downloadExport(1);
+      expect((await it.next()).value).toEqual({ id: '1', plan: 'pro, annual' });
+      expect((await it.next()).value).toEqual({ id: '2', plan: 'basic' });
+      finish();
+      expect((await it.next()).value).toEqual({ id: '3', plan: 'free' });
+      expect((await it.next()).done).toBe(true);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('refuses a gzip file and reports a file that breaks off midway as a typed error', async () => {
+    const gz = await fileHost((res) => res.end(Buffer.from([0x1f, 0x8b, 8, 0, 0])));
+    try {
+      await expect(collect(gz.cio.downloadExport(1))).rejects.toThrow(/gzip/);
+    } finally {
+      await gz.close();
+    }
+    const cut = await fileHost((res) => {
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-length': '1000' });
+      res.write('id\n1\n', () => setTimeout(() => res.destroy(), 20));
+    });
+    try {
+      const err = await collect(cut.cio.downloadExport(1)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PlatformError);
+      expect((err as PlatformError).message).toMatch(/broke off/);
+    } finally {
+      await cut.close();
+    }
   });
 });
 
