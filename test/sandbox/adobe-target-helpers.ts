@@ -1,21 +1,10 @@
 // Builders for in-process Target emulator tests: contexts, requests and a token helper.
 import type { EmulatorContext, FaultSettings, HostName, SandboxRequest, SandboxResponse } from '../../src/sandbox/types.js';
 import type { TargetEmulator } from '../../src/sandbox/adobe-target/index.js';
+import { DEFAULT_FAULTS } from '../../src/sandbox/faults.js';
 
 export function buildFaults(over: Partial<FaultSettings> = {}): FaultSettings {
-  return {
-    seed: 1,
-    latencyMs: 0,
-    errorRate: 0,
-    resetRate: 0,
-    burst429: { every: 0, length: 0, retryAfterSec: 1 },
-    quota429: false,
-    tokenTtlSec: 86399,
-    stuckBatchRate: 0,
-    lastPageNext: 'empty',
-    createStatus: 201,
-    ...over,
-  };
+  return { ...DEFAULT_FAULTS, burst429: { ...DEFAULT_FAULTS.burst429 }, ...over };
 }
 
 /** A clock tests move by hand. */
