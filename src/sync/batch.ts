@@ -2,11 +2,12 @@
 // profile; split before 500,000 rows or 50 MB; written to a local file, never sent from here.
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { BATCH_MAX_BYTES, BATCH_MAX_ROWS } from '../providers/adobe-target/client.js';
 
-/** Target's documented limits for one upload. */
-export const MAX_BATCH_ROWS = 500_000;
+/** Target's documented limits for one upload (the client owns the platform facts). */
+export const MAX_BATCH_ROWS = BATCH_MAX_ROWS;
 /** "file < 50 MB": we stop one megabyte short so headers and rounding never cross it. */
-export const MAX_BATCH_BYTES = 49 * 1024 * 1024;
+export const MAX_BATCH_BYTES = BATCH_MAX_BYTES - 1024 * 1024;
 
 export interface BatchLimits {
   maxRows: number;
